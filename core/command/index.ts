@@ -1,0 +1,15 @@
+export { quote } from './quote.js';
+export { secret, isSecret, revealSecret, maskSecretValues, Secret, MASK } from './secret.js';
+export {
+  cmd,
+  raw,
+  quoted,
+  toCommand,
+  joinCommands,
+  Command,
+  type CommandPart,
+  type CommandValue,
+  type CommandInput,
+  type Raw,
+} from './command.js';
+export { and, or, pipe, inDir, withEnv, shell, type EnvValue } from './compose.js';

@@ -1,0 +1,10 @@
+export type { Connection, TransportExecOptions, TransportExecResult, TransferOptions } from './types.js';
+export { Host, type ExecOptions, type ExecResult, type HostEvent, type HostOptions } from './host.js';
+export type { PutDirOptions, PutDirProgress, PutDirResult } from './put-dir.js';
+export { LocalConnection, type LocalConnectionOptions } from './local.js';
+export { RecordingConnection, type RecordedCall, type ScriptedResult } from './recording.js';
+export { SshConnector, type SshConnectorOptions } from './ssh/connector.js';
+export { SshConnection } from './ssh/ssh-connection.js';
+export type { SshOptions, SshTarget, HostKeyPolicy, ResolvedSshSettings } from './ssh/options.js';
+export { parseHostString, type ParsedHostString } from './ssh/parse-target.js';
+export { fingerprintSha256 } from './ssh/known-hosts.js';

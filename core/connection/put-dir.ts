@@ -1,0 +1,84 @@
+import { stat } from 'node:fs/promises';
+import { Transform, type TransformCallback } from 'node:stream';
+import { create as createTar } from 'tar';
+import { and, cmd } from '../command/index.js';
+import { TransferError } from '../errors.js';
+import type { ExecOptions, Host } from './host.js';
+import { pathArg } from './paths.js';
+
+export interface PutDirProgress {
+  /** Files and directories packed so far. */
+  entries: number;
+  /** Bytes of tar stream sent so far (file contents plus headers). */
+  bytes: number;
+}
+
+export interface PutDirOptions extends Pick<ExecOptions, 'signal' | 'timeout'> {
+  /** Called as the stream goes out, at most every 64 KiB. */
+  onProgress?: (progress: PutDirProgress) => void;
+  /** Return false to leave a path (relative, './'-prefixed) out. */
+  filter?: (path: string) => boolean;
+}
+
+export interface PutDirResult {
+  entries: number;
+  bytes: number;
+}
+
+const PROGRESS_EVERY = 64 * 1024;
+
+/**
+ * Uploads a directory as one tar stream piped into `tar -x` over a single
+ * exec channel. Measured against SFTP per file (NOTES-deps.md): 0.9 s vs
+ * 10–24 s for 2,001 files at 20 ms RTT, and SFTP loses file modes. node-tar
+ * packs here, so this machine needs no tar binary; the host needs GNU or
+ * BusyBox tar.
+ */
+export async function putDir(host: Host, localDir: string, remoteDir: string, options: PutDirOptions = {}): Promise<PutDirResult> {
+  const info = await stat(localDir).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new TransferError(`Cannot upload ${localDir} to ${host.name}: it is not a directory on this machine`, {
+      host: host.name,
+      hint: 'check the local path (relative paths start from the current directory)',
+    });
+  }
+
+  let entries = 0;
+  let bytes = 0;
+  let reported = 0;
+  const pack = createTar(
+    {
+      cwd: localDir,
+      portable: true, // no uid/gid/uname: files belong to whoever extracts them
+      filter: (path) => {
+        const keep = options.filter ? options.filter(path) : true;
+        if (keep) entries += 1;
+        return keep;
+      },
+    },
+    ['.'],
+  );
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      bytes += chunk.length;
+      if (options.onProgress && bytes - reported >= PROGRESS_EVERY) {
+        reported = bytes;
+        options.onProgress({ entries, bytes });
+      }
+      callback(null, chunk);
+    },
+  });
+  pack.on('error', (error: unknown) => counter.destroy(error as Error));
+  pack.pipe(counter);
+
+  const target = pathArg(remoteDir);
+  // -p keeps modes exactly (no umask); --no-same-owner so root extracts as itself, not as uid 0 of this machine.
+  const extract = and(cmd`mkdir -p -- ${target}`, cmd`tar -x -p --no-same-owner -f - -C ${target}`);
+  await host.exec(extract, {
+    stdin: counter,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+  });
+  options.onProgress?.({ entries, bytes });
+  return { entries, bytes };
+}

@@ -1,0 +1,229 @@
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import { ConnectionError } from '../../errors.js';
+import { Semaphore } from '../../util/semaphore.js';
+import { planAuth } from './auth.js';
+import { connectError, isRetryableHandshakeError } from './connect-errors.js';
+import { prepareHostKeyCheck } from './host-key.js';
+import type { ResolvedSshSettings, SshTarget } from './options.js';
+import { parseHostString } from './parse-target.js';
+import { resolveSshSettings } from './settings.js';
+import { SshConnection } from './ssh-connection.js';
+
+const { Client } = ssh2;
+type Client = InstanceType<typeof Client>;
+
+export interface SshConnectorOptions {
+  /** Handshakes in flight at once, overall (they are CPU-heavy on small machines). Default 16. */
+  maxHandshakes?: number;
+  /**
+   * Handshakes in flight at once to one sshd. OpenSSH's MaxStartups 10:30:100
+   * starts dropping unauthenticated connections at 10. Default 8.
+   */
+  maxHandshakesPerDestination?: number;
+  /** Retries of a handshake the server dropped, with jittered backoff. Default 4. */
+  handshakeRetries?: number;
+}
+
+/** Opens a stream to host:port through an established connection (a jump host). */
+function forwardThrough(client: Client, host: string, port: number, hopName: string): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    client.forwardOut('127.0.0.1', 0, host, port, (error, stream) => {
+      if (error) {
+        reject(
+          new ConnectionError(`jump host ${hopName} could not open a connection to ${host}:${port}: ${error.message}`, {
+            hint: `check that ${host}:${port} is reachable from ${hopName} and that its sshd allows TCP forwarding`,
+            cause: error,
+          }),
+        );
+      } else resolve(stream);
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Owns everything shared between a run's SSH connections: handshake limits,
+ * jump host connections (one per bastion, shared by all targets behind it),
+ * and the list of connections to close. One per deployr instance, so two
+ * instances in a process never share state.
+ */
+export class SshConnector {
+  private readonly handshakes: Semaphore;
+  private readonly perDestination = new Map<string, Semaphore>();
+  private readonly jumpClients = new Map<string, Promise<Client>>();
+  private readonly open = new Set<SshConnection>();
+  private readonly options: Required<SshConnectorOptions>;
+
+  constructor(options: SshConnectorOptions = {}) {
+    this.options = {
+      maxHandshakes: options.maxHandshakes ?? 16,
+      maxHandshakesPerDestination: options.maxHandshakesPerDestination ?? 8,
+      handshakeRetries: options.handshakeRetries ?? 4,
+    };
+    this.handshakes = new Semaphore(this.options.maxHandshakes);
+  }
+
+  /** A connection that connects on first use. */
+  connection(target: SshTarget): SshConnection {
+    const connection = new SshConnection(target, this);
+    this.open.add(connection);
+    return connection;
+  }
+
+  /** A connection that is already connected and authenticated. */
+  async connect(target: SshTarget): Promise<SshConnection> {
+    const connection = this.connection(target);
+    await connection.connect();
+    return connection;
+  }
+
+  /** Closes every connection and jump host connection this connector opened. */
+  async closeAll(): Promise<void> {
+    await Promise.allSettled([...this.open].map((connection) => connection.close()));
+    this.open.clear();
+    const jumps = [...this.jumpClients.values()];
+    this.jumpClients.clear();
+    await Promise.allSettled(jumps.map(async (pending) => (await pending).end()));
+  }
+
+  /** @internal used by SshConnection */
+  forget(connection: SshConnection): void {
+    this.open.delete(connection);
+  }
+
+  /** @internal Resolves settings, goes through jump hosts, and returns a ready client. */
+  async establish(target: SshTarget): Promise<{ client: Client; settings: ResolvedSshSettings }> {
+    const settings = await resolveSshSettings(target);
+    if (!settings.proxyJump) return { client: await this.handshake(settings), settings };
+    const { client: jump, name } = await this.jumpChain(settings);
+    const client = await this.handshake(settings, () => forwardThrough(jump, settings.hostname, settings.port, name), name);
+    return { client, settings };
+  }
+
+  /**
+   * Connects to each hop of a ProxyJump chain through the previous one.
+   * Each hop is verified under its own name and reads its own ~/.ssh/config;
+   * keys and known_hosts the target was given are offered when the hop has none.
+   */
+  private async jumpChain(settings: ResolvedSshSettings): Promise<{ client: Client; name: string }> {
+    const hops = (settings.proxyJump as string).split(',').map((hop) => hop.trim()).filter(Boolean);
+    let previous: { client: Client; name: string } | undefined;
+    for (let index = 0; index < hops.length; index += 1) {
+      const key = `${hops.slice(0, index + 1).join(',')}|${settings.user}`;
+      let pending = this.jumpClients.get(key);
+      if (!pending) {
+        const via = previous;
+        pending = this.connectHop(hops[index] as string, settings, via);
+        this.jumpClients.set(key, pending);
+        pending.catch(() => this.jumpClients.delete(key));
+      }
+      previous = { client: await pending, name: hops[index] as string };
+    }
+    return previous as { client: Client; name: string };
+  }
+
+  private async connectHop(hop: string, base: ResolvedSshSettings, via?: { client: Client; name: string }): Promise<Client> {
+    const parsed = parseHostString(hop, `ProxyJump of ${base.name}`);
+    const hopSettings = await resolveSshSettings({
+      name: `${parsed.address} (jump host for ${base.name})`,
+      address: parsed.address,
+      ...(parsed.user === undefined ? {} : { user: parsed.user }),
+      ...(parsed.port === undefined ? {} : { port: parsed.port }),
+      ssh: { proxyJump: 'none' },
+    });
+    const inherited: ResolvedSshSettings = {
+      ...hopSettings,
+      identityFiles: hopSettings.identityFiles.length ? hopSettings.identityFiles : base.identityFiles,
+      ...(base.privateKey !== undefined && hopSettings.identityFiles.length === 0 ? { privateKey: base.privateKey } : {}),
+      ...(base.passphrase !== undefined ? { passphrase: base.passphrase } : {}),
+      ...(base.agent !== undefined ? { agent: base.agent } : {}),
+      knownHostsFiles: [...new Set([...base.knownHostsFiles, ...hopSettings.knownHostsFiles])],
+      ...(base.recordKnownHostsFile !== undefined ? { recordKnownHostsFile: base.recordKnownHostsFile } : {}),
+      strictHostKeyChecking: base.strictHostKeyChecking,
+      connectTimeout: base.connectTimeout,
+    };
+    if (!via) return this.handshake(inherited);
+    return this.handshake(inherited, () => forwardThrough(via.client, inherited.hostname, inherited.port, via.name), via.name);
+  }
+
+  private destination(settings: ResolvedSshSettings): Semaphore {
+    const key = `${settings.hostname}:${settings.port}`;
+    let semaphore = this.perDestination.get(key);
+    if (!semaphore) {
+      semaphore = new Semaphore(this.options.maxHandshakesPerDestination);
+      this.perDestination.set(key, semaphore);
+    }
+    return semaphore;
+  }
+
+  private async handshake(settings: ResolvedSshSettings, openSocket?: () => Promise<Duplex>, via?: string): Promise<Client> {
+    const auth = await planAuth(settings);
+    const hostKey = await prepareHostKeyCheck(settings);
+    const releaseDestination = await this.destination(settings).acquire();
+    const releaseGlobal = await this.handshakes.acquire();
+    try {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          const sock = openSocket ? await openSocket() : undefined;
+          return await this.attempt(settings, auth.methods, hostKey, sock);
+        } catch (error) {
+          const refusedKey = hostKey.failure();
+          if (refusedKey) throw refusedKey;
+          if (attempt < this.options.handshakeRetries && isRetryableHandshakeError(error)) {
+            await sleep(100 * 2 ** attempt + Math.random() * 150 * 2 ** attempt);
+            continue;
+          }
+          throw connectError(error, settings, auth.described, via);
+        }
+      }
+    } finally {
+      releaseGlobal();
+      releaseDestination();
+    }
+  }
+
+  private attempt(
+    settings: ResolvedSshSettings,
+    methods: Awaited<ReturnType<typeof planAuth>>['methods'],
+    hostKey: Awaited<ReturnType<typeof prepareHostKeyCheck>>,
+    sock: Duplex | undefined,
+  ): Promise<Client> {
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      let settled = false;
+      client.once('ready', () => {
+        settled = true;
+        // Nagle delays each small SSH packet by ~40 ms on loopback and LANs (NOTES-deps.md).
+        client.setNoDelay(true);
+        resolve(client);
+      });
+      client.on('error', (error) => {
+        if (!settled) {
+          settled = true;
+          reject(error);
+        }
+        // After ready, errors surface through the connection's 'close' handling; this listener keeps them from crashing the process.
+      });
+      client.once('close', () => {
+        if (!settled) {
+          settled = true;
+          reject(Object.assign(new Error('Connection lost before handshake'), { code: 'ECONNRESET' }));
+        }
+      });
+      client.connect({
+        host: settings.hostname,
+        port: settings.port,
+        username: settings.user,
+        ...(sock ? { sock } : {}),
+        readyTimeout: settings.connectTimeout,
+        keepaliveInterval: settings.keepaliveInterval,
+        keepaliveCountMax: settings.keepaliveCountMax,
+        hostVerifier: hostKey.verify,
+        ...(hostKey.serverHostKeyAlgorithms ? { algorithms: { serverHostKey: hostKey.serverHostKeyAlgorithms as never } } : {}),
+        authHandler: methods as never,
+      });
+    });
+  }
+}

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
+import { cmd, joinCommands, quoted, revealSecret, type Command, type Secret } from '../command/index.js';
+import type { TransportExecOptions } from './types.js';
+
+/** `sudo -n`: fails at once instead of waiting for a password nobody will type. */
+export function sudoCommand(inner: Command, user: string | undefined): Command {
+  return joinCommands(' ', [cmd`sudo -n -H`, userFlag(user), cmd`-- sh -c`, quoted(inner)]);
+}
+
+function userFlag(user: string | undefined): Command {
+  return user && user !== 'root' ? cmd`-u ${user}` : cmd``;
+}
+
+export interface PasswordSudo {
+  command: Command;
+  /** Transport options that answer the prompt and hide the protocol from output. */
+  options: TransportExecOptions;
+  /** True when sudo prompted more than once: the password was refused. */
+  rejected(): boolean;
+  /** Marker-free stderr text produced before the command started. */
+  flush(): void;
+}
+
+/**
+ * Runs a command through `sudo -S` and answers its password prompt safely.
+ * The prompt is a random marker on stderr, so the password is written only
+ * when sudo asks for it: when sudo does not ask (cached or NOPASSWD), nothing
+ * is written and the password can never reach the command's own stdin. A
+ * second random marker, printed by the inner shell, says sudo is done; only
+ * then does the caller's stdin flow and stderr pass through unfiltered.
+ */
+export function passwordSudo(
+  inner: Command,
+  user: string | undefined,
+  password: Secret,
+  options: TransportExecOptions,
+): PasswordSudo {
+  const token = randomBytes(8).toString('hex');
+  const prompt = `[deployr-sudo-prompt:${token}]`;
+  const ready = `[deployr-sudo-ready:${token}]`;
+  const script = joinCommands('; ', [cmd`printf '%s\\n' ${ready} >&2`, inner]);
+  const command = joinCommands(' ', [cmd`sudo -S -H -p ${prompt}`, userFlag(user), cmd`-- sh -c`, quoted(script)]);
+
+  const stdin = new PassThrough();
+  let prompts = 0;
+  let started = false;
+  let pending = '';
+
+  const startCommandInput = (): void => {
+    const source = options.stdin;
+    if (source === undefined) stdin.end();
+    else if (typeof source === 'string' || Buffer.isBuffer(source)) stdin.end(source);
+    else (source as Readable).pipe(stdin);
+  };
+
+  const flush = (): void => {
+    const text = pending.split(prompt).join('');
+    pending = '';
+    if (text) options.onStderr?.(Buffer.from(text));
+  };
+
+  const onStderr = (chunk: Buffer): void => {
+    if (started) {
+      options.onStderr?.(chunk);
+      return;
+    }
+    pending += chunk.toString('utf8');
+    // Count prompts seen so far (a marker may arrive split across chunks: only whole ones count).
+    const seen = pending.split(prompt).length - 1;
+    while (prompts < seen) {
+      prompts += 1;
+      if (prompts === 1) stdin.write(`${revealSecret(password)}\n`);
+      else stdin.end(); // asked again: the password was wrong; EOF makes sudo give up
+    }
+    const readyAt = pending.indexOf(ready);
+    if (readyAt >= 0) {
+      const after = pending.slice(readyAt + ready.length).replace(/^\n/, '');
+      pending = pending.slice(0, readyAt);
+      flush();
+      started = true;
+      if (after) options.onStderr?.(Buffer.from(after));
+      if (prompts <= 1) startCommandInput();
+    }
+  };
+
+  return {
+    command,
+    options: { ...options, stdin, onStderr },
+    rejected: () => prompts > 1,
+    flush,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * deployr's error hierarchy. Every error a user can cause carries a stable
+ * `code` and a `hint` that says what to do next; the CLI prints message +
+ * hint and never a stack trace for these.
+ */
+export interface DeployrErrorOptions {
+  /** What the user should do next, one sentence. */
+  hint?: string;
+  /** Host the error happened on, when there is one. */
+  host?: string;
+  cause?: unknown;
+}
+
+export class DeployrError extends Error {
+  readonly code: string = 'DEPLOYR_ERROR';
+  readonly hint?: string;
+  readonly host?: string;
+
+  constructor(message: string, options: DeployrErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    if (options.hint !== undefined) this.hint = options.hint;
+    if (options.host !== undefined) this.host = options.host;
+  }
+
+  /** Message plus the next step, as the CLI prints it. */
+  describe(): string {
+    return this.hint ? `${this.message}\n  → ${this.hint}` : this.message;
+  }
+}
+
+/** The user's configuration or arguments are wrong. */
+export class ConfigError extends DeployrError {
+  override readonly code: string = 'CONFIG_ERROR';
+}
+
+/** A host could not be reached, refused authentication, or dropped the connection. */
+export class ConnectionError extends DeployrError {
+  override readonly code: string = 'CONNECTION_ERROR';
+}
+
+/** A host presented a key that is unknown, changed or revoked. */
+export class HostKeyError extends ConnectionError {
+  override readonly code: string = 'HOST_KEY_ERROR';
+  readonly fingerprint: string;
+  readonly reason: 'unknown' | 'changed' | 'revoked' | 'unknown-type';
+
+  constructor(
+    message: string,
+    details: { fingerprint: string; reason: HostKeyError['reason'] },
+    options: DeployrErrorOptions = {},
+  ) {
+    super(message, options);
+    this.fingerprint = details.fingerprint;
+    this.reason = details.reason;
+  }
+}
+
+export interface CommandErrorDetails {
+  /** The command as logged: secrets masked. */
+  command: string;
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut?: boolean;
+  aborted?: boolean;
+}
+
+const STDERR_TAIL_LINES = 12;
+
+function tail(text: string, lines: number): string {
+  const all = text.replace(/\s+$/, '').split('\n');
+  return all.slice(-lines).join('\n');
+}
+
+/** A command ran and failed: non-zero exit, killed by a signal, timed out or aborted. */
+export class CommandError extends DeployrError {
+  override readonly code: string = 'COMMAND_ERROR';
+  readonly command: string;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+  readonly aborted: boolean;
+
+  constructor(host: string, details: CommandErrorDetails, options: Omit<DeployrErrorOptions, 'host'> = {}) {
+    const how = details.timedOut
+      ? 'timed out'
+      : details.aborted
+        ? 'was aborted'
+        : details.signal
+          ? `was killed by ${details.signal}`
+          : `failed with exit code ${details.code}`;
+    const stderrTail = tail(details.stderr, STDERR_TAIL_LINES);
+    const message =
+      `Command ${how} on ${host}: ${details.command}` +
+      (stderrTail ? `\n${stderrTail.replace(/^/gm, '  │ ')}` : '');
+    super(message, { ...options, host });
+    this.command = details.command;
+    this.exitCode = details.code;
+    this.signal = details.signal;
+    this.stdout = details.stdout;
+    this.stderr = details.stderr;
+    this.timedOut = details.timedOut ?? false;
+    this.aborted = details.aborted ?? false;
+  }
+}
+
+/** A file transfer failed. */
+export class TransferError extends DeployrError {
+  override readonly code: string = 'TRANSFER_ERROR';
+}
+
+export function isDeployrError(error: unknown): error is DeployrError {
+  return error instanceof DeployrError;
+}
