@@ -5,3 +5,4 @@
 export * from './errors.js';
 export * from './command/index.js';
 export * from './connection/index.js';
+export { defineConfig, type DeployrConfig, type EnvironmentConfig, type HostConfig } from './config/define-config.js';
