@@ -9,7 +9,9 @@ import { MASK, Secret, isSecret, revealSecret } from './secret.js';
 export type CommandPart =
   | { readonly kind: 'text'; readonly value: string }
   | { readonly kind: 'secret'; readonly value: Secret }
-  | { readonly kind: 'quoted'; readonly value: Command };
+  | { readonly kind: 'quoted'; readonly value: Command }
+  /** Runs as `value`, logged as `shown`: protocol plumbing (sudo prompt markers) kept out of logs. */
+  | { readonly kind: 'concealed'; readonly value: Command; readonly shown: string };
 
 export class Command {
   readonly parts: readonly CommandPart[];
@@ -24,6 +26,7 @@ export class Command {
       .map((part) => {
         if (part.kind === 'text') return part.value;
         if (part.kind === 'secret') return quote(revealSecret(part.value));
+        if (part.kind === 'concealed') return part.value.render();
         return quote(part.value.render());
       })
       .join('');
@@ -35,6 +38,7 @@ export class Command {
       .map((part) => {
         if (part.kind === 'text') return part.value;
         if (part.kind === 'secret') return MASK;
+        if (part.kind === 'concealed') return part.shown;
         return quote(part.value.display());
       })
       .join('');
@@ -45,7 +49,7 @@ export class Command {
     const values: string[] = [];
     for (const part of this.parts) {
       if (part.kind === 'secret') values.push(revealSecret(part.value));
-      else if (part.kind === 'quoted') values.push(...part.value.secretValues());
+      else if (part.kind === 'quoted' || part.kind === 'concealed') values.push(...part.value.secretValues());
     }
     return values;
   }
@@ -165,6 +169,11 @@ export function joinCommands(separator: string, commands: readonly CommandInput[
     parts.push(...toCommand(input).parts);
   });
   return new Command(mergeText(parts));
+}
+
+/** Executes as `input` but is logged as `shown` (which may be empty). */
+export function concealed(input: CommandInput, shown: string): Command {
+  return new Command([{ kind: 'concealed', value: toCommand(input), shown }]);
 }
 
 /** The whole command as a single quoted word, e.g. for `sh -c <word>`. */

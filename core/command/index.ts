@@ -4,6 +4,7 @@ export {
   cmd,
   raw,
   quoted,
+  concealed,
   toCommand,
   joinCommands,
   Command,

@@ -55,7 +55,8 @@ export function revealSecret(value: Secret): string {
  */
 export function maskSecretValues(text: string, values: Iterable<string>): string {
   let masked = text;
-  for (const value of values) {
+  // Longest first: masking "abc" before "abcdef" would leave "***def" behind.
+  for (const value of [...values].sort((a, b) => b.length - a.length)) {
     if (value.length === 0) continue;
     masked = masked.split(value).join(MASK);
   }

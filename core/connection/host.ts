@@ -272,7 +272,9 @@ export class Host {
   private withContext(command: Command): Command {
     const { cwd, env, prefixes } = this.context;
     if (cwd === undefined && prefixes.length === 0 && Object.keys(env).length === 0) return command;
-    const steps = [...(cwd === undefined ? [] : [cmd`cd ${pathArg(cwd)}`]), ...prefixes, command];
+    // `cd -x` would read a relative dir starting with a dash as an option (and `cd -` as $OLDPWD).
+    const dir = cwd?.startsWith('-') ? `./${cwd}` : cwd;
+    const steps = [...(dir === undefined ? [] : [cmd`cd ${pathArg(dir)}`]), ...prefixes, command];
     return withEnv(env, and(...steps));
   }
 

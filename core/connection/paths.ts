@@ -6,9 +6,12 @@ import { cmd, raw, type Command } from '../command/index.js';
  * a leading `~/` stays bare and only the rest is quoted: `~/'my app'`.
  */
 export function pathArg(path: string): Command {
-  if (path === '~') return cmd`${raw('~')}`;
-  if (path.startsWith('~/')) return cmd`${raw('~/')}${path.slice(2)}`;
-  return cmd`${path}`;
+  // ~ or ~user, alone or followed by a path: the tilde prefix must stay bare to expand.
+  const tilde = /^~([a-z_][a-z0-9_-]*)?(?=\/|$)/.exec(path);
+  if (!tilde) return cmd`${path}`;
+  const rest = path.slice(tilde[0].length);
+  if (rest === '' || rest === '/') return cmd`${raw(tilde[0] + rest)}`;
+  return cmd`${raw(`${tilde[0]}/`)}${rest.slice(1)}`;
 }
 
 /** Resolves `dir` against the current remote directory, as nested `cd()` calls do. */

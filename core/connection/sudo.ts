@@ -5,11 +5,12 @@ import type { TransportExecOptions } from './types.js';
 
 /** `sudo -n`: fails at once instead of waiting for a password nobody will type. */
 export function sudoCommand(inner: Command, user: string | undefined): Command {
-  return joinCommands(' ', [cmd`sudo -n -H`, userFlag(user), cmd`-- sh -c`, quoted(inner)]);
+  return joinCommands(' ', [cmd`sudo -n -H`, ...userFlag(user), cmd`-- sh -c`, quoted(inner)]);
 }
 
-function userFlag(user: string | undefined): Command {
-  return user && user !== 'root' ? cmd`-u ${user}` : cmd``;
+/** No flag for root: an empty command between ' ' separators would leave a double space. */
+function userFlag(user: string | undefined): Command[] {
+  return user && user !== 'root' ? [cmd`-u ${user}`] : [];
 }
 
 export interface PasswordSudo {
@@ -40,15 +41,19 @@ export function passwordSudo(
   const prompt = `[deployr-sudo-prompt:${token}]`;
   const ready = `[deployr-sudo-ready:${token}]`;
   const script = joinCommands('; ', [cmd`printf '%s\\n' ${ready} >&2`, inner]);
-  const command = joinCommands(' ', [cmd`sudo -S -H -p ${prompt}`, userFlag(user), cmd`-- sh -c`, quoted(script)]);
+  const command = joinCommands(' ', [cmd`sudo -S -H -p ${prompt}`, ...userFlag(user), cmd`-- sh -c`, quoted(script)]);
 
+  // Snapshot the caller's stdin and stderr handler: Host merges the returned
+  // options into the very object passed in, which would point both at ours.
+  const callerStdin = options.stdin;
+  const forwardStderr = options.onStderr;
   const stdin = new PassThrough();
   let prompts = 0;
   let started = false;
   let pending = '';
 
   const startCommandInput = (): void => {
-    const source = options.stdin;
+    const source = callerStdin;
     if (source === undefined) stdin.end();
     else if (typeof source === 'string' || Buffer.isBuffer(source)) stdin.end(source);
     else (source as Readable).pipe(stdin);
@@ -57,12 +62,12 @@ export function passwordSudo(
   const flush = (): void => {
     const text = pending.split(prompt).join('');
     pending = '';
-    if (text) options.onStderr?.(Buffer.from(text));
+    if (text) forwardStderr?.(Buffer.from(text));
   };
 
   const onStderr = (chunk: Buffer): void => {
     if (started) {
-      options.onStderr?.(chunk);
+      forwardStderr?.(chunk);
       return;
     }
     pending += chunk.toString('utf8');
@@ -79,7 +84,7 @@ export function passwordSudo(
       pending = pending.slice(0, readyAt);
       flush();
       started = true;
-      if (after) options.onStderr?.(Buffer.from(after));
+      if (after) forwardStderr?.(Buffer.from(after));
       if (prompts <= 1) startCommandInput();
     }
   };

@@ -14,6 +14,40 @@ export function isRetryableHandshakeError(error: unknown): boolean {
   );
 }
 
+/**
+ * Keeps what a server sends before its SSH banner, without consuming it (ssh2
+ * has paused its socket, so an extra 'data' listener does not change the flow).
+ * ssh2 reports a server that is not SSH only as "Connection lost before
+ * handshake" (retried as if sshd had dropped us) or as a timeout.
+ */
+export function watchPreamble(client: object): () => string {
+  const sock = (client as { _sock?: NodeJS.EventEmitter })._sock;
+  let text = '';
+  if (!sock || typeof sock.on !== 'function') return () => text;
+  const onData = (chunk: Buffer | string): void => {
+    text += typeof chunk === 'string' ? chunk : chunk.toString('latin1');
+    if (text.length >= 512 || /^SSH-/m.test(text)) sock.removeListener('data', onData);
+  };
+  sock.on('data', onData);
+  return () => text;
+}
+
+/**
+ * The handshake failed after the server sent something that is not an SSH
+ * banner (a web or mail server on the port): a final error, not retried.
+ * sshd's own "Exceeded MaxStartups" drop is not this, and stays retryable.
+ */
+export function notSshServer(error: unknown, received: string): Error | undefined {
+  if (!received.trim() || /^SSH-(2\.0|1\.99)-/m.test(received) || /Exceeded MaxStartups/.test(received)) return undefined;
+  const e = error as SshError;
+  const handshakeFailure =
+    e?.level === 'client-timeout' ||
+    /Connection lost before handshake|Invalid identification string|Invalid header|Header line too long|Max greeting lines/i.test(e?.message ?? '');
+  if (!handshakeFailure) return undefined;
+  const firstLine = (received.split(/\r?\n/).find((line) => line.trim() !== '') ?? received).slice(0, 80);
+  return Object.assign(new Error(`not an SSH server: it sent ${JSON.stringify(firstLine)}`), { code: 'ERR_NOT_SSH', firstLine, cause: error });
+}
+
 /** Turns an ssh2/socket error into a ConnectionError that names the host and says what to do. */
 export function connectError(error: unknown, settings: ResolvedSshSettings, offered: string[], via?: string): DeployrError {
   if (error instanceof DeployrError) return error;
@@ -28,6 +62,13 @@ export function connectError(error: unknown, settings: ResolvedSshSettings, offe
       options(`check the user name, and that the public key is in ~${settings.user}/.ssh/authorized_keys on the host`),
     );
   }
+  if (/Too many authentication failures/i.test(e?.message ?? '')) {
+    // sshd's MaxAuthTries (6) cut us off: typically an ssh-agent holding many keys. ssh2 reports it as a protocol error.
+    return new ConnectionError(
+      `${host}: ${where} refused authentication: too many keys were offered (offered: ${offered.join(', ') || 'nothing'})`,
+      options('set ssh.identityFile (or IdentityFile with IdentitiesOnly yes in ~/.ssh/config) so only the right key is offered, instead of every key in ssh-agent'),
+    );
+  }
   if (e?.level === 'client-timeout' || e?.code === 'ETIMEDOUT') {
     return new ConnectionError(
       `${host}: timed out after ${Math.round(settings.connectTimeout / 100) / 10}s connecting to ${where}`,
@@ -35,6 +76,11 @@ export function connectError(error: unknown, settings: ResolvedSshSettings, offe
     );
   }
   switch (e?.code) {
+    case 'ERR_NOT_SSH':
+      return new ConnectionError(
+        `${host}: ${settings.hostname}:${settings.port}${via ? ` (via ${via})` : ''} is not an SSH server: it answered ${JSON.stringify((e as { firstLine?: string }).firstLine ?? '')}`,
+        options('check the port (ssh.port, or Port in ~/.ssh/config): another service listens there'),
+      );
     case 'ECONNREFUSED':
       return new ConnectionError(
         `${host}: connection refused by ${settings.hostname}:${settings.port}${via ? ` (via ${via})` : ''}: nothing accepts SSH connections there`,

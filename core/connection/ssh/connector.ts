@@ -3,9 +3,9 @@ import ssh2 from 'ssh2';
 import { ConnectionError } from '../../errors.js';
 import { Semaphore } from '../../util/semaphore.js';
 import { planAuth } from './auth.js';
-import { connectError, isRetryableHandshakeError } from './connect-errors.js';
+import { connectError, isRetryableHandshakeError, notSshServer, watchPreamble } from './connect-errors.js';
 import { prepareHostKeyCheck } from './host-key.js';
-import type { ResolvedSshSettings, SshTarget } from './options.js';
+import type { ResolvedSshSettings, SshOptions, SshTarget } from './options.js';
 import { parseHostString } from './parse-target.js';
 import { resolveSshSettings } from './settings.js';
 import { SshConnection } from './ssh-connection.js';
@@ -25,13 +25,14 @@ export interface SshConnectorOptions {
   handshakeRetries?: number;
 }
 
-/** Opens a stream to host:port through an established connection (a jump host). */
-function forwardThrough(client: Client, host: string, port: number, hopName: string): Promise<Duplex> {
+/** Opens a stream to host:port through an established connection (a jump host), for the host named `forName`. */
+function forwardThrough(client: Client, host: string, port: number, hopName: string, forName: string): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     client.forwardOut('127.0.0.1', 0, host, port, (error, stream) => {
       if (error) {
         reject(
-          new ConnectionError(`jump host ${hopName} could not open a connection to ${host}:${port}: ${error.message}`, {
+          new ConnectionError(`${forName}: jump host ${hopName} could not open a connection to ${host}:${port}: ${error.message}`, {
+            host: forName,
             hint: `check that ${host}:${port} is reachable from ${hopName} and that its sshd allows TCP forwarding`,
             cause: error,
           }),
@@ -97,41 +98,59 @@ export class SshConnector {
   async establish(target: SshTarget): Promise<{ client: Client; settings: ResolvedSshSettings }> {
     const settings = await resolveSshSettings(target);
     if (!settings.proxyJump) return { client: await this.handshake(settings), settings };
-    const { client: jump, name } = await this.jumpChain(settings);
-    const client = await this.handshake(settings, () => forwardThrough(jump, settings.hostname, settings.port, name), name);
+    const { client: jump, name } = await this.jumpChain(settings, target.ssh);
+    // Cap handshakes tunnelled through one bastion too: they all load its sshd and its link.
+    const client = await this.limiter(`jump:${settings.proxyJump}`).run(() =>
+      this.handshake(settings, () => forwardThrough(jump, settings.hostname, settings.port, name, settings.name), name),
+    );
     return { client, settings };
   }
 
   /**
    * Connects to each hop of a ProxyJump chain through the previous one.
-   * Each hop is verified under its own name and reads its own ~/.ssh/config;
+   * Each hop is verified under its own name and reads its own entry of the
+   * target's ssh config (the same file, as `ssh -F` passes it on to ProxyJump);
    * keys and known_hosts the target was given are offered when the hop has none.
    */
-  private async jumpChain(settings: ResolvedSshSettings): Promise<{ client: Client; name: string }> {
+  private async jumpChain(settings: ResolvedSshSettings, ssh: SshOptions = {}): Promise<{ client: Client; name: string }> {
     const hops = (settings.proxyJump as string).split(',').map((hop) => hop.trim()).filter(Boolean);
+    const config: SshOptions = {
+      ...(ssh.useSshConfig === false ? { useSshConfig: false } : {}),
+      ...(ssh.sshConfigFile === undefined ? {} : { sshConfigFile: ssh.sshConfigFile }),
+    };
     let previous: { client: Client; name: string } | undefined;
     for (let index = 0; index < hops.length; index += 1) {
-      const key = `${hops.slice(0, index + 1).join(',')}|${settings.user}`;
+      const key = `${hops.slice(0, index + 1).join(',')}|${settings.user}|${JSON.stringify(config)}`;
       let pending = this.jumpClients.get(key);
       if (!pending) {
         const via = previous;
-        pending = this.connectHop(hops[index] as string, settings, via);
+        pending = this.connectHop(hops[index] as string, settings, config, via);
         this.jumpClients.set(key, pending);
-        pending.catch(() => this.jumpClients.delete(key));
+        const cached = pending;
+        const evict = () => {
+          if (this.jumpClients.get(key) === cached) this.jumpClients.delete(key);
+        };
+        // A failed jump connection, or one that drops later, must not be reused by later targets.
+        pending.then((client) => client.once('close', evict), evict);
       }
       previous = { client: await pending, name: hops[index] as string };
     }
     return previous as { client: Client; name: string };
   }
 
-  private async connectHop(hop: string, base: ResolvedSshSettings, via?: { client: Client; name: string }): Promise<Client> {
+  private async connectHop(
+    hop: string,
+    base: ResolvedSshSettings,
+    config: SshOptions,
+    via?: { client: Client; name: string },
+  ): Promise<Client> {
     const parsed = parseHostString(hop, `ProxyJump of ${base.name}`);
     const hopSettings = await resolveSshSettings({
       name: `${parsed.address} (jump host for ${base.name})`,
       address: parsed.address,
       ...(parsed.user === undefined ? {} : { user: parsed.user }),
       ...(parsed.port === undefined ? {} : { port: parsed.port }),
-      ssh: { proxyJump: 'none' },
+      ssh: { ...config, proxyJump: 'none' },
     });
     const inherited: ResolvedSshSettings = {
       ...hopSettings,
@@ -145,11 +164,10 @@ export class SshConnector {
       connectTimeout: base.connectTimeout,
     };
     if (!via) return this.handshake(inherited);
-    return this.handshake(inherited, () => forwardThrough(via.client, inherited.hostname, inherited.port, via.name), via.name);
+    return this.handshake(inherited, () => forwardThrough(via.client, inherited.hostname, inherited.port, via.name, inherited.name), via.name);
   }
 
-  private destination(settings: ResolvedSshSettings): Semaphore {
-    const key = `${settings.hostname}:${settings.port}`;
+  private limiter(key: string): Semaphore {
     let semaphore = this.perDestination.get(key);
     if (!semaphore) {
       semaphore = new Semaphore(this.options.maxHandshakesPerDestination);
@@ -161,7 +179,7 @@ export class SshConnector {
   private async handshake(settings: ResolvedSshSettings, openSocket?: () => Promise<Duplex>, via?: string): Promise<Client> {
     const auth = await planAuth(settings);
     const hostKey = await prepareHostKeyCheck(settings);
-    const releaseDestination = await this.destination(settings).acquire();
+    const releaseDestination = await this.limiter(`${settings.hostname}:${settings.port}`).acquire();
     const releaseGlobal = await this.handshakes.acquire();
     try {
       for (let attempt = 0; ; attempt += 1) {
@@ -193,6 +211,7 @@ export class SshConnector {
     return new Promise((resolve, reject) => {
       const client = new Client();
       let settled = false;
+      let received = (): string => '';
       client.once('ready', () => {
         settled = true;
         // Nagle delays each small SSH packet by ~40 ms on loopback and LANs (NOTES-deps.md).
@@ -202,14 +221,15 @@ export class SshConnector {
       client.on('error', (error) => {
         if (!settled) {
           settled = true;
-          reject(error);
+          reject(notSshServer(error, received()) ?? error);
         }
         // After ready, errors surface through the connection's 'close' handling; this listener keeps them from crashing the process.
       });
       client.once('close', () => {
         if (!settled) {
           settled = true;
-          reject(Object.assign(new Error('Connection lost before handshake'), { code: 'ECONNRESET' }));
+          const lost = Object.assign(new Error('Connection lost before handshake'), { code: 'ECONNRESET' });
+          reject(notSshServer(lost, received()) ?? lost);
         }
       });
       client.connect({
@@ -224,6 +244,7 @@ export class SshConnector {
         ...(hostKey.serverHostKeyAlgorithms ? { algorithms: { serverHostKey: hostKey.serverHostKeyAlgorithms as never } } : {}),
         authHandler: methods as never,
       });
+      received = watchPreamble(client);
     });
   }
 }

@@ -32,7 +32,8 @@ export function parseHostString(spec: string, where = 'host'): ParsedHostString 
   let port: number | undefined;
   if (portText !== undefined) {
     port = Number(portText);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    // Digits only: Number() also reads '0x16', '1e3', ' 22' and '+22'.
+    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
       throw new ConfigError(`${where}: "${spec}" has an invalid port "${portText}"`, { hint: 'use a port number from 1 to 65535' });
     }
   }

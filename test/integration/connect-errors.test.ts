@@ -1,0 +1,278 @@
+// Connection failures against real sshd hosts and fake servers: each error
+// names the host, says what happened, comes with a `→` hint, and arrives
+// quickly. Plus many simultaneous handshakes to one sshd (MaxStartups).
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectionError, Host, SshConnector, type SshOptions, type SshTarget } from '../../core/index.js';
+import { hostShell, type FleetHost, type FleetState } from '../fleet/fleet.js';
+import { useFleet } from '../fleet/use-fleet.js';
+import { fleetTarget } from './fleet-targets.js';
+
+let fleet: FleetState;
+/** Where this file's private sshds run: not the last host, which other files stop and start. */
+let home: FleetHost;
+
+function target(name: string, address: string, port: number, ssh: SshOptions = {}): SshTarget {
+  return { ...fleetTarget(fleet, fleet.hosts[0] as FleetHost, ssh), name, address, port };
+}
+
+/** Connects, expecting failure; returns the error and how long it took. */
+async function failure(t: SshTarget, connector = new SshConnector()): Promise<{ error: ConnectionError; ms: number }> {
+  const t0 = Date.now();
+  try {
+    await connector.connect(t);
+  } catch (error) {
+    const ms = Date.now() - t0;
+    if (!(error instanceof ConnectionError)) throw new Error(`expected a ConnectionError, got ${String(error)}`, { cause: error });
+    return { error, ms };
+  } finally {
+    await connector.closeAll();
+  }
+  throw new Error(`connecting to ${t.name} succeeded; expected it to fail`);
+}
+
+/** What every connection error must offer: the host by name, and a next step. */
+function expectHelpful(error: ConnectionError, name: string) {
+  expect(error.message).toContain(name);
+  expect(error.host).toBe(name);
+  expect(error.hint).toBeTruthy();
+  expect(error.describe()).toMatch(/\n {2}→ \S/);
+  expect(error.message).not.toMatch(/\n\s+at /);
+}
+
+/** A TCP server on 127.0.0.1 that does `onConnection` with every client. */
+async function fakeServer(onConnection: (socket: net.Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket)).on('error', () => undefined);
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A private sshd inside a fleet host's namespaces (same host keys, users and
+ * sshd_config as the fleet's, so OpenSSH's default MaxStartups) on a spare
+ * port. Other test files can neither stop it under us nor have their own
+ * handshakes dropped by our floods; stopping it is ours alone. `fleet down`
+ * would sweep it too (it lives in the host's mount namespace).
+ */
+interface PrivateSshd {
+  host: FleetHost;
+  port: number;
+  knownHosts: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+async function startPrivateSshd(host: FleetHost, port: number): Promise<PrivateSshd> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'deployr-private-sshd-'));
+  const pidFile = path.join(dir, 'sshd.pid');
+  const logFile = path.join(dir, 'sshd.log');
+  const configFile = path.join(dir, 'sshd_config');
+  const config = readFileSync(path.join(host.root, 'sshd_config'), 'utf8')
+    .replace(/^Port .*$/m, `Port ${port}`)
+    .replace(/^PidFile .*$/m, `PidFile ${pidFile}`);
+  writeFileSync(configFile, config);
+  const pub = readFileSync(path.join(host.root, 'ssh_host_ed25519_key.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  const knownHosts = path.join(dir, 'known_hosts');
+  writeFileSync(knownHosts, `[${host.address}]:${port} ${pub}\n`);
+  const r = await hostShell(fleet, host.name, `/usr/sbin/sshd -f '${configFile}' -E '${logFile}'`);
+  if (r.code !== 0) throw new Error(`private sshd on ${host.name}:${port} did not start: ${r.stderr}`);
+  for (let i = 0; !existsSync(pidFile); i += 1) {
+    if (i > 200) throw new Error(`private sshd on ${host.name}:${port} wrote no pid file`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  return {
+    host,
+    port,
+    knownHosts,
+    logFile,
+    async stop() {
+      try {
+        // Only the listener we started (its command line names our config file).
+        if (pid > 1 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(configFile)) process.kill(pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      // Exited is enough (a zombie no longer listens); this container's init can take a second or two to reap it.
+      const running = () => {
+        try {
+          return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        } catch {
+          return false;
+        }
+      };
+      for (let i = 0; i < 200 && running(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A target for a private sshd. */
+function privateTarget(sshd: PrivateSshd, name: string, ssh: SshOptions = {}): SshTarget {
+  return { ...fleetTarget(fleet, sshd.host, { knownHostsFiles: [sshd.knownHosts], ...ssh }), port: sshd.port, name };
+}
+
+beforeAll(() => {
+  fleet = useFleet();
+  home = fleet.hosts[1] ?? (fleet.hosts[0] as FleetHost);
+});
+
+describe('unreachable hosts', () => {
+  it('no sshd (it was running, then stopped): connection refused, fast, suggesting to check sshd', async () => {
+    const sshd = await startPrivateSshd(home, home.port === 22 ? 2201 : home.port + 101);
+    const t = privateTarget(sshd, 'web-down');
+    const connector = new SshConnector();
+    try {
+      const connection = await connector.connect(t); // up: connects
+      expect((await new Host(connection).exec('echo up')).stdout.trim()).toBe('up');
+    } finally {
+      await connector.closeAll();
+      await sshd.stop();
+    }
+    const { error, ms } = await failure(t);
+    expect(ms).toBeLessThan(1000); // refused is final: no handshake retries
+    expect(error.message).toMatch(/connection refused/);
+    expect(error.message).toContain(`${home.address}:${sshd.port}`);
+    expect(error.hint).toMatch(/sshd/);
+    expectHelpful(error, 'web-down');
+  });
+
+  it('a server that accepts but never says anything: timeout within connectTimeout', async () => {
+    const silent = await fakeServer(() => undefined);
+    try {
+      const { error, ms } = await failure(target('web-silent', '127.0.0.1', silent.port, { connectTimeout: 1500 }));
+      expect(ms).toBeGreaterThanOrEqual(1400);
+      expect(ms).toBeLessThan(1500 + 1000);
+      expect(error.message).toMatch(/timed out after 1\.5s/);
+      expect(error.message).toContain(`127.0.0.1:${silent.port}`);
+      expect(error.hint).toMatch(/connectTimeout/);
+      expectHelpful(error, 'web-silent');
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('an unused address in the fleet subnet: timeout (or unreachable) within connectTimeout', async () => {
+    const unused = home.address.replace(/\.\d+$/, '.250');
+    const { error, ms } = await failure(target('web-nowhere', unused, home.port, { connectTimeout: 1500 }));
+    expect(ms).toBeLessThan(1500 + 1000);
+    // Normally the 1.5 s timeout; a kernel that already gave up on the address's ARP says unreachable at once.
+    expect(error.message).toMatch(/timed out after 1\.5s|unreachable|refused/);
+    expect(error.message).toContain(unused);
+    expectHelpful(error, 'web-nowhere');
+  });
+
+  it('an unknown host name: cannot resolve', async () => {
+    const { error, ms } = await failure(target('web-typo', 'no-such-host.invalid', 22));
+    expect(ms).toBeLessThan(3000);
+    expect(error.message).toMatch(/cannot resolve host name "no-such-host\.invalid"/);
+    expect(error.hint).toMatch(/spelling|DNS/);
+    expectHelpful(error, 'web-typo');
+  });
+});
+
+describe('servers that are not SSH', () => {
+  it('a web server on the port (answers with HTTP and hangs up): says it is not SSH, without retrying', async () => {
+    const http = await fakeServer((socket) =>
+      socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')),
+    );
+    try {
+      const { error, ms } = await failure(target('web-http', '127.0.0.1', http.port, { connectTimeout: 5000 }));
+      expect(ms).toBeLessThan(1000);
+      expect(error.message).toMatch(/not an SSH server/);
+      expect(error.message).toContain('HTTP/1.1 400 Bad Request');
+      expect(error.message).toContain(`127.0.0.1:${http.port}`);
+      expect(error.hint).toMatch(/port/);
+      expectHelpful(error, 'web-http');
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('a garbage banner that stays open: says it is not SSH once connectTimeout passes', async () => {
+    const smtp = await fakeServer((socket) => socket.write('220 mail.example.com ESMTP ready\r\n'));
+    try {
+      const { error, ms } = await failure(target('web-smtp', '127.0.0.1', smtp.port, { connectTimeout: 1500 }));
+      expect(ms).toBeLessThan(1500 + 1000);
+      expect(error.message).toMatch(/not an SSH server/);
+      expect(error.message).toContain('220 mail.example.com ESMTP ready');
+      expectHelpful(error, 'web-smtp');
+    } finally {
+      await smtp.close();
+    }
+  });
+
+  it('an invalid SSH identification line', async () => {
+    const bad = await fakeServer((socket) => socket.write('SSH-garbage\r\n'));
+    try {
+      const { error, ms } = await failure(target('web-badident', '127.0.0.1', bad.port, { connectTimeout: 5000 }));
+      expect(ms).toBeLessThan(1000);
+      expect(error.message).toMatch(/not an SSH server|identification/);
+      expect(error.message).toContain('SSH-garbage');
+      expectHelpful(error, 'web-badident');
+    } finally {
+      await bad.close();
+    }
+  });
+});
+
+describe('many simultaneous handshakes to one sshd (MaxStartups 10:30:100)', () => {
+  let sshd: PrivateSshd;
+
+  beforeAll(async () => {
+    sshd = await startPrivateSshd(home, home.port === 22 ? 2200 : home.port + 100);
+  });
+
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  const logSize = () => statSync(sshd.logFile).size;
+  const dropsSince = (offset: number) => (readFileSync(sshd.logFile).subarray(offset).toString('utf8').match(/past MaxStartups/g) ?? []).length;
+
+  async function runAll(connectors: SshConnector[], perConnector: number): Promise<string[]> {
+    try {
+      return await Promise.all(
+        connectors.flatMap((connector, i) =>
+          Array.from({ length: perConnector }, async (_, j) => {
+            // A generous timeout: this is about dropped handshakes, not slow ones on a busy machine.
+            const connection = await connector.connect(privateTarget(sshd, `flood-${i}-${j}`, { connectTimeout: 20_000 }));
+            return (await new Host(connection).exec(`echo ${i}-${j}`)).stdout.trim();
+          }),
+        ),
+      );
+    } finally {
+      await Promise.all(connectors.map((c) => c.closeAll()));
+    }
+  }
+
+  it('40 connections through one connector all succeed', async () => {
+    const out = await runAll([new SshConnector()], 40);
+    expect(out).toEqual(Array.from({ length: 40 }, (_, j) => `0-${j}`));
+  });
+
+  it('40 separate connectors (no shared cap) all succeed through jittered retries', async () => {
+    const offset = logSize();
+    const out = await runAll(
+      Array.from({ length: 40 }, () => new SshConnector()),
+      1,
+    );
+    expect(out).toEqual(Array.from({ length: 40 }, (_, i) => `${i}-0`));
+    // The scenario really overloaded sshd: it dropped handshakes, and they were retried.
+    expect(dropsSince(offset)).toBeGreaterThan(0);
+  });
+});

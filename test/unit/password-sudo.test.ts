@@ -1,0 +1,283 @@
+// The password-sudo protocol (core/connection/sudo.ts) against a fake `sudo`:
+// a real shell script that behaves like `sudo -S -p PROMPT … -- sh -c CMD`,
+// found first on PATH by the /bin/sh that LocalConnection starts.
+//
+// Why a wrapping connection for PATH: host.env() and host.prefix() apply
+// *inside* sudo's `sh -c`, so they cannot change which `sudo` runs. The
+// wrapper exports PATH in the outer shell, in front of the command Host built.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cmd, joinCommands, quote, raw, type Command } from '../../core/command/index.js';
+import { Host, LocalConnection, type Connection, type TransportExecOptions } from '../../core/connection/index.js';
+import { CommandError } from '../../core/errors.js';
+
+const PASSWORD = `pa$$ w'rd "x" \`id\``;
+
+/**
+ * Like `sudo -S`: prints PROMPT on stderr, reads one line of stdin, compares
+ * it with the password baked in; on a mismatch says "Sorry, try again." and
+ * asks again, up to 3 times. Like the real one with -S, it prints no newline
+ * after the answer. Logs its arguments and every answer it read.
+ */
+function fakeSudoScript(log: string, password: string, options: { lecture?: boolean; splitPrompt?: boolean } = {}): string {
+  // A lecture before the prompt, and a prompt written in two pieces: both things real sudo can do.
+  const lecture = options.lecture ? `printf 'We trust you have received the usual lecture.\\n' >&2` : '';
+  const showPrompt = options.splitPrompt
+    ? `printf '%s' "$prompt" | cut -c1-10 | tr -d '\\n' >&2; sleep 0.2; printf '%s' "$prompt" | cut -c11- | tr -d '\\n' >&2`
+    : `printf '%s' "$prompt" >&2`;
+  return `#!/bin/sh
+expected=${quote(password)}
+log=${quote(log)}
+printf 'argv:' >> "$log"; printf ' <%s>' "$@" >> "$log"; printf '\\n' >> "$log"
+prompt='Password:'
+while [ $# -gt 0 ]; do
+  case $1 in
+    -p) prompt=$2; shift 2 ;;
+    -u) shift 2 ;;
+    --) shift; break ;;
+    -*) shift ;;
+    *) break ;;
+  esac
+done
+${lecture}
+tries=0
+while :; do
+  ${showPrompt}
+  if ! IFS= read -r answer; then
+    printf '\\nsudo: no password was provided\\n' >&2
+    exit 1
+  fi
+  printf 'answer: <%s>\\n' "$answer" >> "$log"
+  [ "$answer" = "$expected" ] && break
+  tries=$((tries + 1))
+  if [ "$tries" -ge 3 ]; then
+    printf 'sudo: 3 incorrect password attempts\\n' >&2
+    exit 1
+  fi
+  printf 'Sorry, try again.\\n' >&2
+done
+exec "$@"
+`;
+}
+
+/** Like a NOPASSWD rule: never prompts, never reads stdin, runs the command at once. */
+function fakeNopasswdScript(log: string): string {
+  return `#!/bin/sh
+log=${quote(log)}
+printf 'argv:' >> "$log"; printf ' <%s>' "$@" >> "$log"; printf '\\n' >> "$log"
+while [ $# -gt 0 ]; do
+  case $1 in
+    -p|-u) shift 2 ;;
+    --) shift; break ;;
+    -*) shift ;;
+    *) break ;;
+  esac
+done
+exec "$@"
+`;
+}
+
+/** A LocalConnection whose outer shell finds programs in `dir` first. */
+class PathConnection implements Connection {
+  readonly kind = 'local' as const;
+  private readonly local: LocalConnection;
+
+  constructor(
+    private readonly dir: string,
+    readonly name: string,
+  ) {
+    this.local = new LocalConnection({ name });
+  }
+
+  exec(command: Command, options?: TransportExecOptions) {
+    return this.local.exec(joinCommands('; ', [cmd`export PATH=${this.dir}${raw(':"$PATH"')}`, command]), options);
+  }
+
+  put(...args: Parameters<Connection['put']>) {
+    return this.local.put(...args);
+  }
+
+  get(...args: Parameters<Connection['get']>) {
+    return this.local.get(...args);
+  }
+
+  close() {
+    return this.local.close();
+  }
+}
+
+let root: string;
+
+interface FakeSudo {
+  host: Host;
+  log: () => Promise<string>;
+}
+
+async function fakeSudo(name: string, script: (log: string) => string, sudoPassword: string): Promise<FakeSudo> {
+  const dir = join(root, name);
+  const log = join(root, `${name}.log`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir);
+  await writeFile(join(dir, 'sudo'), script(log), { mode: 0o755 });
+  await writeFile(log, '');
+  return {
+    host: new Host(new PathConnection(dir, name), { sudoPassword, defaultTimeout: 10_000 }),
+    log: () => readFile(log, 'utf8'),
+  };
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'deployr-fake-sudo-'));
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('the fake sudo itself', () => {
+  it('is the sudo the outer shell runs', async () => {
+    const { host } = await fakeSudo('which', (log) => fakeNopasswdScript(log), 'x');
+    expect(await host.exec('command -v sudo')).toMatchObject({ stdout: `${join(root, 'which', 'sudo')}\n` });
+  });
+});
+
+describe('with the right password', () => {
+  let sudo: FakeSudo;
+
+  beforeAll(async () => {
+    sudo = await fakeSudo('right', (log) => fakeSudoScript(log, PASSWORD), PASSWORD);
+  });
+
+  it('answers the prompt once and runs the command', async () => {
+    const before = await sudo.log();
+    const result = await sudo.host.sudo(cmd`printf '%s' ${'ran as root'}`);
+    expect(result).toMatchObject({ ok: true, code: 0, stdout: 'ran as root' });
+    const log = (await sudo.log()).slice(before.length);
+    expect(log.match(/^answer: .*$/gm)).toEqual([`answer: <${PASSWORD}>`]);
+  });
+
+  it("gives the command the caller's stdin, and not the password", async () => {
+    const data = 'line one\nline two\nno newline at the end';
+    const result = await sudo.host.sudo('cat', { stdin: data });
+    expect(result.stdout).toBe(data);
+  });
+
+  it('passes a Buffer and a stream as stdin intact', async () => {
+    const bytes = Buffer.from('binary\x00\xff\x01 and text\n', 'latin1');
+    const fromBuffer = await sudo.host.sudo('od -An -tx1 | tr -d " \\n"', { stdin: bytes });
+    expect(fromBuffer.stdout).toBe(bytes.toString('hex'));
+    const fromStream = await sudo.host.sudo('cat', { stdin: Readable.from(['chunk 1,', ' chunk 2,', ' chunk 3']) });
+    expect(fromStream.stdout).toBe('chunk 1, chunk 2, chunk 3');
+  });
+
+  it('gives a command that reads stdin an immediate end of file when the caller has none', async () => {
+    const result = await sudo.host.sudo('cat; echo done', { timeout: 5_000 });
+    expect(result.stdout).toBe('done\n');
+  });
+
+  it('keeps the protocol out of stderr, the callbacks and the events', async () => {
+    const streamed: string[] = [];
+    const events: string[] = [];
+    const host = new Host(sudo.host.connection, {
+      sudoPassword: PASSWORD,
+      onEvent: (event) => {
+        if (event.type === 'command:output') events.push(event.text);
+      },
+    });
+    const result = await host.sudo('echo warning >&2; echo out; echo more >&2', { onStderr: (text) => streamed.push(text) });
+    expect(result.stderr).toBe('warning\nmore\n');
+    expect(result.stdout).toBe('out\n');
+    expect(streamed.join('')).toBe('warning\nmore\n');
+    expect(events.join('')).not.toMatch(/deployr-sudo/);
+  });
+
+  it('runs as another user with -u, with cd and env inside sudo', async () => {
+    const before = await sudo.log();
+    const result = await sudo.host.as('www-data').cd('/tmp').env({ GREETING: 'hi there' }).exec('printf "%s in %s" "$GREETING" "$(pwd)"');
+    expect(result.stdout).toBe('hi there in /tmp');
+    const argv = (await sudo.log()).slice(before.length).split('\n')[0] as string;
+    expect(argv).toMatch(/^argv: <-S> <-H> <-p> <\[deployr-sudo-prompt:[0-9a-f]{16}\]> <-u> <www-data> <--> <sh> <-c> </);
+  });
+
+  it('reports a failing command as the command failing, not as a password problem', async () => {
+    const error = (await sudo.host.sudo('echo broken >&2; exit 4').catch((caught: unknown) => caught)) as CommandError;
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error.exitCode).toBe(4);
+    expect(error.stderr).toBe('broken\n');
+    expect(error.hint ?? '').not.toMatch(/password/);
+  });
+});
+
+describe('with a lecture and a prompt that arrives in two pieces', () => {
+  it('passes the lecture through and still answers the whole prompt once', async () => {
+    const sudo = await fakeSudo('split', (log) => fakeSudoScript(log, PASSWORD, { lecture: true, splitPrompt: true }), PASSWORD);
+    const result = await sudo.host.sudo('cat', { stdin: 'payload' });
+    expect(result.stdout).toBe('payload');
+    expect(result.stderr).toBe('We trust you have received the usual lecture.\n');
+    expect((await sudo.log()).match(/^answer: .*$/gm)).toEqual([`answer: <${PASSWORD}>`]);
+  });
+});
+
+describe('with a NOPASSWD sudo', () => {
+  let sudo: FakeSudo;
+
+  beforeAll(async () => {
+    sudo = await fakeSudo('nopasswd', (log) => fakeNopasswdScript(log), PASSWORD);
+  });
+
+  it("never writes the password: the command's stdin is only the caller's data", async () => {
+    const result = await sudo.host.sudo('cat', { stdin: 'only this' });
+    expect(result.stdout).toBe('only this');
+    expect(result.stdout).not.toContain(PASSWORD);
+  });
+
+  it('gives the command an empty stdin when the caller has none', async () => {
+    const result = await sudo.host.sudo('wc -c', { timeout: 5_000 });
+    expect(result.stdout.trim()).toBe('0');
+  });
+
+  it('still hides the ready marker', async () => {
+    const result = await sudo.host.sudo('echo note >&2');
+    expect(result.stderr).toBe('note\n');
+  });
+});
+
+describe('with a wrong password', () => {
+  let sudo: FakeSudo;
+  let error: CommandError;
+
+  beforeAll(async () => {
+    sudo = await fakeSudo('wrong', (log) => fakeSudoScript(log, 'the real one'), PASSWORD);
+    error = (await sudo.host.sudo('echo should not run', { stdin: 'caller data' }).catch((caught: unknown) => caught)) as CommandError;
+  });
+
+  it('throws a CommandError that says sudo refused the password', () => {
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error.exitCode).toBe(1);
+    expect(error.hint).toMatch(/sudo refused the password/);
+    expect(error.describe()).toMatch(/check the sudoPassword setting/);
+    expect(error.stdout).toBe('');
+  });
+
+  it('tries the password once, then gives sudo end of file instead of guessing', async () => {
+    const log = await sudo.log();
+    expect(log.match(/^answer: .*$/gm)).toEqual([`answer: <${PASSWORD}>`]);
+    expect(log).not.toContain('caller data');
+  });
+
+  it("keeps sudo's own messages but not the prompt markers", () => {
+    expect(error.stderr).toContain('Sorry, try again.');
+    expect(error.stderr).toContain('no password was provided');
+    expect(error.stderr).not.toMatch(/deployr-sudo-prompt/);
+  });
+
+  it('has no password in any error text', () => {
+    for (const text of [error.message, error.describe(), error.command, error.stdout, error.stderr, error.stack ?? '', inspect(error), JSON.stringify(error)]) {
+      expect(text).not.toContain(PASSWORD);
+    }
+  });
+});
