@@ -16,12 +16,19 @@ export function pipe(...commands: CommandInput[]): Command {
   return joinCommands(' | ', commands);
 }
 
-/** `cd dir && command`. */
+/** `cd dir && command`. A dir starting with '-' gets './' so cd does not read it as an option. */
 export function inDir(dir: string, command: CommandInput): Command {
-  return and(cmd`cd ${dir}`, command);
+  return and(cmd`cd ${dir.startsWith('-') ? `./${dir}` : dir}`, command);
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Throws unless `name` can be exported by a POSIX shell. */
+export function assertEnvName(name: string): void {
+  if (!ENV_NAME.test(name)) {
+    throw new TypeError(`env: "${name}" is not a valid environment variable name (letters, digits and _, not starting with a digit)`);
+  }
+}
 
 export type EnvValue = string | number | boolean | Secret;
 
@@ -33,11 +40,7 @@ export function withEnv(vars: Readonly<Record<string, EnvValue>>, command: Comma
   const names = Object.keys(vars);
   if (names.length === 0) return toCommand(command);
   const assignments: Command[] = names.map((name) => {
-    if (!ENV_NAME.test(name)) {
-      throw new TypeError(
-        `env: "${name}" is not a valid environment variable name (letters, digits and _, not starting with a digit)`,
-      );
-    }
+    assertEnvName(name);
     const value = vars[name] as EnvValue;
     return cmd`${rawName(name)}=${typeof value === 'object' ? value : String(value)}`;
   });

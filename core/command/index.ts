@@ -13,4 +13,4 @@ export {
   type CommandInput,
   type Raw,
 } from './command.js';
-export { and, or, pipe, inDir, withEnv, shell, type EnvValue } from './compose.js';
+export { and, or, pipe, inDir, withEnv, shell, assertEnvName, type EnvValue } from './compose.js';

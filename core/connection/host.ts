@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { StringDecoder } from 'node:string_decoder';
 import {
   and,
+  assertEnvName,
   cmd,
   isSecret,
+  joinCommands,
   maskSecretValues,
   revealSecret,
   secret,
@@ -15,7 +16,9 @@ import {
   type Secret,
 } from '../command/index.js';
 import { CommandError } from '../errors.js';
-import { joinRemote, pathArg } from './paths.js';
+import { OutputText } from './output-text.js';
+import { cdArg, joinRemote, pathArg } from './paths.js';
+import { killTagged, tagged } from './process-tag.js';
 import { passwordSudo, sudoCommand } from './sudo.js';
 import { putDir, type PutDirOptions, type PutDirResult } from './put-dir.js';
 import type { Connection, TransferOptions, TransportExecOptions } from './types.js';
@@ -117,6 +120,7 @@ export class Host {
   env(vars: Record<string, EnvValue>): Host;
   env<T>(vars: Record<string, EnvValue>, fn: (host: Host) => Promise<T>): Promise<T>;
   env<T>(vars: Record<string, EnvValue>, fn?: (host: Host) => Promise<T>): Host | Promise<T> {
+    Object.keys(vars).forEach(assertEnvName); // fail where the mistake is, not at the next exec
     return this.derive({ env: { ...this.context.env, ...vars } }, fn);
   }
 
@@ -142,76 +146,109 @@ export class Host {
   /**
    * Runs a command. A string is a script you wrote, passed as is; build
    * commands with interpolated values through cmd`…`, which quotes them.
-   * Throws CommandError on a non-zero exit unless `nothrow` is set.
+   * Throws CommandError on a non-zero exit unless `nothrow` is set; a
+   * timeout or abort always throws, after killing everything the command
+   * started on the host.
    */
-  async exec(input: CommandInput, options: ExecOptions = {}): Promise<ExecResult> {
-    const { connection, onEvent } = this.shared;
-    const inner = this.withContext(toCommand(input));
+  exec(input: CommandInput, options: ExecOptions = {}): Promise<ExecResult> {
+    return this.run(this.withContext(toCommand(input)), options, true);
+  }
+
+  private async run(inner: Command, options: ExecOptions, tracked: boolean): Promise<ExecResult> {
+    const { connection } = this.shared;
+    const onEvent = tracked ? this.shared.onEvent : undefined;
     const secrets = new Set(inner.secretValues());
     if (this.shared.sudoPassword) secrets.add(revealSecret(this.shared.sudoPassword));
     const mask = (text: string): string => (secrets.size ? maskSecretValues(text, secrets) : text);
 
     const id = randomUUID();
     const started = performance.now();
-    const stdout = new StreamText((text) => {
-      options.onStdout?.(mask(text));
-      onEvent?.({ type: 'command:output', host: this.name, id, stream: 'stdout', text: mask(text) });
+    const stdout = new OutputText(secrets, (text) => {
+      options.onStdout?.(text);
+      onEvent?.({ type: 'command:output', host: this.name, id, stream: 'stdout', text });
     });
-    const stderr = new StreamText((text) => {
-      options.onStderr?.(mask(text));
-      onEvent?.({ type: 'command:output', host: this.name, id, stream: 'stderr', text: mask(text) });
+    const stderr = new OutputText(secrets, (text) => {
+      options.onStderr?.(text);
+      onEvent?.({ type: 'command:output', host: this.name, id, stream: 'stderr', text });
     });
+
+    // The Host owns the deadline, so time queued for a channel counts, and
+    // a stop kills the command's whole process tree, not just its shell.
+    const stop = new AbortController();
+    const deadline = armDeadline(stop, options.signal, options.timeout ?? this.shared.defaultTimeout);
+    let firstKill: Promise<void> | undefined;
+    const sweeps = new AbortController(); // called off when the command turns out never to have started
+    if (tracked) {
+      const kill = () => (firstKill = this.killTree(id, sweeps.signal));
+      if (stop.signal.aborted) kill();
+      else stop.signal.addEventListener('abort', kill, { once: true });
+    }
+
     const transportOptions: TransportExecOptions = {
       onStdout: stdout.push,
       onStderr: stderr.push,
+      signal: stop.signal,
       ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
     };
-    const timeout = options.timeout ?? this.shared.defaultTimeout;
-    if (timeout !== undefined) transportOptions.timeout = timeout;
-
-    let command = inner;
+    let command: Command;
     let finish = (): void => undefined;
     let rejected = (): boolean => false;
-    if (this.context.sudo && this.shared.sudoPassword) {
-      const wrapped = passwordSudo(inner, this.context.sudo.user, this.shared.sudoPassword, transportOptions);
+    const sudo = this.context.sudo;
+    if (sudo && this.shared.sudoPassword) {
+      const wrapped = passwordSudo(inner, sudo.user, this.shared.sudoPassword, transportOptions, id);
       command = wrapped.command;
       Object.assign(transportOptions, wrapped.options);
       finish = wrapped.flush;
       rejected = wrapped.rejected;
-    } else if (this.context.sudo) {
-      command = sudoCommand(inner, this.context.sudo.user);
+    } else if (sudo) {
+      command = sudoCommand(inner, sudo.user, id);
+    } else {
+      command = tagged(id, inner);
     }
 
     const shown = command.display();
     onEvent?.({ type: 'command:start', host: this.name, id, command: shown });
-    const raw = await connection.exec(command, transportOptions);
+    let raw;
+    try {
+      raw = await connection.exec(command, transportOptions);
+    } finally {
+      deadline.dispose();
+    }
     finish();
+    const stopped = raw.aborted || raw.timedOut || stop.signal.aborted;
+    if (stopped && tracked && raw.started === false) {
+      // Nothing to kill; a sweep still queued for a channel would only delay the error.
+      sweeps.abort();
+    } else if (stopped && tracked) {
+      // Once more after the channel closed: the shell may have started a child between the first sweep and its death.
+      await firstKill;
+      await this.killTree(id);
+    }
+    const timedOut = deadline.timedOut() || raw.timedOut;
+    const aborted = stopped && !timedOut;
     const result: ExecResult = {
       stdout: stdout.end(),
       stderr: stderr.end(),
       code: raw.code,
       signal: raw.signal,
-      ok: raw.code === 0 && !raw.timedOut && !raw.aborted,
+      ok: raw.code === 0 && !stopped,
       durationMs: Math.round(performance.now() - started),
     };
     onEvent?.({ type: 'command:end', host: this.name, id, code: result.code, signal: result.signal, durationMs: result.durationMs });
 
-    if (result.ok || (options.nothrow && !raw.timedOut && !raw.aborted)) return result;
-    const hint = failureHint(result, raw.timedOut, raw.aborted, rejected(), Boolean(this.context.sudo));
+    if (result.ok || (options.nothrow && !stopped)) return result;
+    const hint = failureHint(result, { timedOut, aborted, passwordRejected: rejected(), sudo: Boolean(sudo) });
     throw new CommandError(
       this.name,
-      {
-        command: shown,
-        code: result.code,
-        signal: result.signal,
-        stdout: mask(result.stdout),
-        stderr: mask(result.stderr),
-        timedOut: raw.timedOut,
-        aborted: raw.aborted,
-      },
+      { command: shown, code: result.code, signal: result.signal, stdout: mask(result.stdout), stderr: mask(result.stderr), timedOut, aborted },
       hint === undefined ? {} : { hint },
     );
+  }
+
+  /** Kills every process the command with this id started, as the same user (sudo included). Never throws. */
+  private async killTree(id: string, signal?: AbortSignal): Promise<void> {
+    const options: ExecOptions = { nothrow: true, timeout: KILL_TIMEOUT_MS, ...(signal === undefined ? {} : { signal }) };
+    await this.run(killTagged(id), options, false).catch(() => undefined);
   }
 
   /** The contents of a remote text file. */
@@ -227,7 +264,8 @@ export class Host {
     const target = pathArg(path);
     const temp = pathArg(`${path}.deployr-${randomUUID().slice(0, 8)}`);
     const mode = (options.mode ?? 0o644).toString(8);
-    const write = and(cmd`cat > ${temp}`, cmd`chmod ${mode} ${temp}`, cmd`mv -f ${temp} ${target}`);
+    // umask 077 first: the temp file must not be readable by others before chmod narrows or widens it.
+    const write = and(cmd`umask 077`, cmd`cat > ${temp}`, cmd`chmod ${mode} ${temp}`, cmd`mv -f ${temp} ${target}`);
     const { mode: _mode, ...execOptions } = options;
     try {
       await this.exec(write, { ...execOptions, stdin: content });
@@ -251,13 +289,17 @@ export class Host {
     await this.exec(cmd`mkdir -p -- ${pathArg(path)}`);
   }
 
-  /** Uploads one file over the host's own connection (SFTP on SSH). */
+  /**
+   * Uploads one file over the host's own connection (SFTP on SSH), as the
+   * login user: sudo()/as() do not apply. Relative paths follow cd().
+   */
   put(localPath: string, remotePath: string, options?: TransferOptions): Promise<void> {
-    return this.shared.connection.put(localPath, remotePath, options);
+    return this.shared.connection.put(localPath, joinRemote(this.context.cwd, remotePath), options);
   }
 
+  /** Downloads one file. Like put(), relative paths follow cd() and `~/` is the login user's home. */
   get(remotePath: string, localPath: string, options?: TransferOptions): Promise<void> {
-    return this.shared.connection.get(remotePath, localPath, options);
+    return this.shared.connection.get(joinRemote(this.context.cwd, remotePath), localPath, options);
   }
 
   /** Uploads a directory as one tar stream into `tar -x` on the host, keeping file modes. */
@@ -272,9 +314,7 @@ export class Host {
   private withContext(command: Command): Command {
     const { cwd, env, prefixes } = this.context;
     if (cwd === undefined && prefixes.length === 0 && Object.keys(env).length === 0) return command;
-    // `cd -x` would read a relative dir starting with a dash as an option (and `cd -` as $OLDPWD).
-    const dir = cwd?.startsWith('-') ? `./${cwd}` : cwd;
-    const steps = [...(dir === undefined ? [] : [cmd`cd ${pathArg(dir)}`]), ...prefixes, command];
+    const steps = [...(cwd === undefined ? [] : [cmd`cd ${cdArg(cwd)}`]), ...prefixes.map(group), group(command)];
     return withEnv(env, and(...steps));
   }
 
@@ -285,38 +325,67 @@ export class Host {
   }
 }
 
-function failureHint(result: ExecResult, timedOut: boolean, aborted: boolean, passwordRejected: boolean, sudo: boolean): string | undefined {
-  if (timedOut) return 'the command did not finish in time: raise its timeout, or check what it waits for (a prompt, a lock, the network)';
-  if (aborted) return undefined;
-  if (passwordRejected) return 'sudo refused the password: check the sudoPassword setting for this host';
-  if (sudo && /a password is required|a terminal is required/.test(result.stderr)) {
+/**
+ * Shell syntax that could run part of a script even when what precedes it
+ * in an `&&` chain failed: `;`, newlines, `||`, a single `&`, a comment.
+ * (Quoted text may match too; grouping it anyway is harmless.)
+ */
+const ESCAPES_AND_CHAIN = /;|\n|\|\||(^|[^&])&($|[^&])|(^|[\s;&|()])#/;
+
+/**
+ * `{ script; }` when the script could escape the `cd … &&` in front of it,
+ * so a failed cd stops everything; plain otherwise, to keep logs readable.
+ * A newline closes the group where `; }` would break the script: after a
+ * comment, a trailing `&` or `;`, and in multi-line scripts (a trailing
+ * newline, a here-document's closing delimiter).
+ */
+function group(command: Command): Command {
+  const text = command.display();
+  if (!ESCAPES_AND_CHAIN.test(text)) return command;
+  const close = /(^|[\s;&|()])#|[&;]\s*$|\n/.test(text) ? '\n}' : '; }';
+  return joinCommands('', [cmd`{ `, command, toCommand(close)]);
+}
+
+/** How long the sweep that kills a stopped command's processes may take. */
+const KILL_TIMEOUT_MS = 10_000;
+
+interface Deadline {
+  timedOut(): boolean;
+  dispose(): void;
+}
+
+/** Aborts `stop` when the caller's signal aborts or the timeout passes. */
+function armDeadline(stop: AbortController, signal: AbortSignal | undefined, timeout: number | undefined): Deadline {
+  let timedOut = false;
+  const onAbort = (): void => stop.abort(signal?.reason);
+  if (signal?.aborted) stop.abort(signal.reason);
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  const timer =
+    timeout !== undefined && timeout > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          stop.abort();
+        }, timeout)
+      : undefined;
+  return {
+    timedOut: () => timedOut,
+    dispose: () => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+function failureHint(
+  result: ExecResult,
+  how: { timedOut: boolean; aborted: boolean; passwordRejected: boolean; sudo: boolean },
+): string | undefined {
+  if (how.timedOut) return 'the command did not finish in time: raise its timeout, or check what it waits for (a prompt, a lock, the network)';
+  if (how.aborted) return undefined;
+  if (how.passwordRejected) return 'sudo refused the password: check the sudoPassword setting for this host';
+  if (how.sudo && /a password is required|a terminal is required/.test(result.stderr)) {
     return 'sudo wants a password here: set sudoPassword for this host, or allow the user NOPASSWD in sudoers';
   }
   if (result.code === 127) return 'a program was not found on the host: install it, or check PATH for non-interactive shells';
   return undefined;
-}
-
-/** Decodes a byte stream as UTF-8 without splitting characters across chunks. */
-class StreamText {
-  private readonly decoder = new StringDecoder('utf8');
-  private readonly parts: string[] = [];
-
-  constructor(private readonly emit: (text: string) => void) {}
-
-  push = (chunk: Buffer): void => {
-    const text = this.decoder.write(chunk);
-    if (text) {
-      this.parts.push(text);
-      this.emit(text);
-    }
-  };
-
-  end(): string {
-    const rest = this.decoder.end();
-    if (rest) {
-      this.parts.push(rest);
-      this.emit(rest);
-    }
-    return this.parts.join('');
-  }
 }

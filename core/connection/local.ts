@@ -3,7 +3,8 @@ import { copyFile, chmod, stat } from 'node:fs/promises';
 import type { Command } from '../command/index.js';
 import { ConnectionError, TransferError } from '../errors.js';
 import { OutputCollector, feedStdin, watchDeadline } from './exec-collector.js';
-import type { Connection, TransferOptions, TransportExecOptions, TransportExecResult } from './types.js';
+import { notStarted, type Connection, type TransferOptions, type TransportExecOptions, type TransportExecResult } from './types.js';
+import { homedir } from 'node:os';
 
 export interface LocalConnectionOptions {
   /** Name shown in logs and errors. Default 'local'. */
@@ -31,6 +32,7 @@ export class LocalConnection implements Connection {
   }
 
   exec(command: Command, options: TransportExecOptions = {}): Promise<TransportExecResult> {
+    if (options.signal?.aborted) return Promise.resolve(notStarted());
     return new Promise((resolve, reject) => {
       // detached: the command gets its own process group, so a timeout kills
       // the whole pipeline, not just the sh in front of it.
@@ -68,11 +70,11 @@ export class LocalConnection implements Connection {
   }
 
   async put(localPath: string, remotePath: string, options: TransferOptions = {}): Promise<void> {
-    await this.copy(localPath, remotePath, options, 'upload');
+    await this.copy(localPath, expandHome(remotePath), options, 'upload');
   }
 
   async get(remotePath: string, localPath: string, options: TransferOptions = {}): Promise<void> {
-    await this.copy(remotePath, localPath, options, 'download');
+    await this.copy(expandHome(remotePath), localPath, options, 'download');
   }
 
   async close(): Promise<void> {
@@ -95,4 +97,10 @@ export class LocalConnection implements Connection {
       });
     }
   }
+}
+
+/** `~/x` means the home directory here too, as it does over SSH. */
+function expandHome(path: string): string {
+  if (path === '~') return homedir();
+  return path.startsWith('~/') ? `${homedir()}/${path.slice(2)}` : path;
 }

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { create as createTar } from 'tar';
 import { and, cmd } from '../command/index.js';
@@ -16,7 +16,7 @@ export interface PutDirProgress {
 export interface PutDirOptions extends Pick<ExecOptions, 'signal' | 'timeout'> {
   /** Called as the stream goes out, at most every 64 KiB. */
   onProgress?: (progress: PutDirProgress) => void;
-  /** Return false to leave a path (relative, './'-prefixed) out. */
+  /** Return false to leave a path (relative to the directory, e.g. 'bin/start') out. */
   filter?: (path: string) => boolean;
 }
 
@@ -43,6 +43,16 @@ export async function putDir(host: Host, localDir: string, remoteDir: string, op
     });
   }
 
+  // The directory's children, not '.': an entry for '.' would reset the mode
+  // of the target directory itself (putDir into /var/www must not chmod it).
+  // './' in front: node-tar reads a list entry starting with '@' as an archive to splice in.
+  const children = (await readdir(localDir)).map((name) => `./${name}`);
+  const target = pathArg(remoteDir);
+  if (children.length === 0) {
+    // node-tar refuses an empty list of paths: an empty directory only needs the target made.
+    await host.exec(cmd`mkdir -p -- ${target}`, execOptions(options));
+    return { entries: 0, bytes: 0 };
+  }
   let entries = 0;
   let bytes = 0;
   let reported = 0;
@@ -51,12 +61,12 @@ export async function putDir(host: Host, localDir: string, remoteDir: string, op
       cwd: localDir,
       portable: true, // no uid/gid/uname: files belong to whoever extracts them
       filter: (path) => {
-        const keep = options.filter ? options.filter(path) : true;
+        const keep = options.filter ? options.filter(path.replace(/^\.\//, '')) : true;
         if (keep) entries += 1;
         return keep;
       },
     },
-    ['.'],
+    children,
   );
   const counter = new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
@@ -71,14 +81,19 @@ export async function putDir(host: Host, localDir: string, remoteDir: string, op
   pack.on('error', (error: unknown) => counter.destroy(error as Error));
   pack.pipe(counter);
 
-  const target = pathArg(remoteDir);
   // -p keeps modes exactly (no umask); --no-same-owner so root extracts as itself, not as uid 0 of this machine.
   const extract = and(cmd`mkdir -p -- ${target}`, cmd`tar -x -p --no-same-owner -f - -C ${target}`);
   await host.exec(extract, {
     stdin: counter,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+    ...execOptions(options),
   });
   options.onProgress?.({ entries, bytes });
   return { entries, bytes };
+}
+
+function execOptions(options: PutDirOptions): Pick<ExecOptions, 'signal' | 'timeout'> {
+  return {
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+  };
 }

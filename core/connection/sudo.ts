@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import { cmd, joinCommands, quoted, revealSecret, type Command, type Secret } from '../command/index.js';
+import { cmd, concealed, joinCommands, quoted, revealSecret, type Command, type Secret } from '../command/index.js';
+import { tagPrefix } from './process-tag.js';
 import type { TransportExecOptions } from './types.js';
 
-/** `sudo -n`: fails at once instead of waiting for a password nobody will type. */
-export function sudoCommand(inner: Command, user: string | undefined): Command {
-  return joinCommands(' ', [cmd`sudo -n -H`, ...userFlag(user), cmd`-- sh -c`, quoted(inner)]);
+/**
+ * `sudo -n`: fails at once instead of waiting for a password nobody will type.
+ * The shell after sudo carries the command's tag so a stop can find it (process-tag.ts).
+ */
+export function sudoCommand(inner: Command, user: string | undefined, id: string): Command {
+  return joinCommands(' ', [cmd`sudo -n -H`, ...userFlag(user), joinCommands('', [cmd`--`, cmd` `, tagPrefix(id), cmd`sh -c`]), quoted(inner)]);
 }
 
 /** No flag for root: an empty command between ' ' separators would leave a double space. */
@@ -36,12 +40,19 @@ export function passwordSudo(
   user: string | undefined,
   password: Secret,
   options: TransportExecOptions,
+  id: string,
 ): PasswordSudo {
   const token = randomBytes(8).toString('hex');
   const prompt = `[deployr-sudo-prompt:${token}]`;
   const ready = `[deployr-sudo-ready:${token}]`;
-  const script = joinCommands('; ', [cmd`printf '%s\\n' ${ready} >&2`, inner]);
-  const command = joinCommands(' ', [cmd`sudo -S -H -p ${prompt}`, ...userFlag(user), cmd`-- sh -c`, quoted(script)]);
+  // The markers are plumbing: logs show `sudo -S -H -- sh -c '<command>'`.
+  const script = joinCommands('', [concealed(cmd`printf '%s\\n' ${ready} >&2; `, ''), inner]);
+  const command = joinCommands(' ', [
+    joinCommands('', [cmd`sudo -S -H`, concealed(cmd` -p ${prompt}`, '')]),
+    ...userFlag(user),
+    joinCommands('', [cmd`--`, cmd` `, tagPrefix(id), cmd`sh -c`]),
+    quoted(script),
+  ]);
 
   // Snapshot the caller's stdin and stderr handler: Host merges the returned
   // options into the very object passed in, which would point both at ours.

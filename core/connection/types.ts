@@ -18,10 +18,12 @@ export interface TransportExecResult {
   stderr: Buffer;
   /** Exit code; null when the command was killed by a signal or never reported one. */
   code: number | null;
-  /** Signal name without the SIG prefix removed, e.g. 'SIGTERM'. */
+  /** Signal name as Node spells it, e.g. 'SIGTERM'. */
   signal: string | null;
   timedOut: boolean;
   aborted: boolean;
+  /** false when the command never started (stopped before or while queued for a channel). */
+  started?: boolean;
 }
 
 export interface TransferOptions {
@@ -52,4 +54,9 @@ export interface Connection {
   /** Copies a file from the host to this machine. */
   get(remotePath: string, localPath: string, options?: TransferOptions): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The result of a command stopped before it started (aborted while queued). */
+export function notStarted(): TransportExecResult {
+  return { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), code: null, signal: null, timedOut: false, aborted: true, started: false };
 }

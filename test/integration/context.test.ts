@@ -60,6 +60,56 @@ describe('cd', () => {
     expect((await host.cd(`-lead-${tag}`).exec('pwd')).stdout).toBe(`${homePath()}/-lead-${tag}\n`);
   });
 
+  it('a missing dir runs nothing of a script: ; newlines || & and comments cannot escape the cd', async () => {
+    const missing = `/nonexistent-${tag}`;
+    const error = (await host.cd(missing).exec('echo a; echo b').catch((e: unknown) => e)) as CommandError;
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error.stdout).toBe('');
+    expect(error.stderr).toMatch(/No such file|can't cd/);
+    expect(error.exitCode).not.toBe(0);
+
+    const marker = `${work}/escaped-${tag}`;
+    const scripts = [
+      cmd`echo a; touch ${marker}`,
+      cmd`false || touch ${marker}`,
+      cmd`touch ${marker} & wait`,
+      cmd`touch ${marker} &`,
+      cmd`touch ${marker} # a comment`,
+      cmd`echo a
+touch ${marker}
+`,
+    ];
+    for (const script of scripts) {
+      const r = await host.cd(missing).env({ A: '1' }).exec(script, { nothrow: true });
+      expect(r.ok, script.display()).toBe(false);
+      expect(r.stdout, script.display()).toBe('');
+    }
+    // The same under sudo, where the group sits inside `sh -c`.
+    const asRoot = await host.cd(missing).sudo(cmd`echo a; touch ${marker}`, { nothrow: true });
+    expect(asRoot).toMatchObject({ ok: false, stdout: '' });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // a stray background touch would have run by now
+    expect((await hostShell(fleet, HOST, `test -e ${marker} && echo escaped || echo contained`)).stdout).toBe('contained\n');
+  });
+
+  it('a grouped script runs whole when the cd works, logged as `cd … && { script; }`', async () => {
+    const events: HostEvent[] = [];
+    const h = targets.host(HOST, {}, { onEvent: (e) => events.push(e) });
+    const app = h.cd(`${work}/app`);
+    expect((await app.exec('echo a; pwd')).stdout).toBe(`a\n${work}/app\n`);
+    expect((await app.exec('echo a # comment; echo no')).stdout).toBe('a\n');
+    expect((await app.exec('cat <<EOF\n$((6 * 7))\nEOF')).stdout).toBe('42\n');
+    expect((await app.exec('echo bg &')).stdout).toBe('bg\n');
+    expect((await app.exec('ls')).stdout).toBe('current\n');
+    const shown = events.flatMap((e) => (e.type === 'command:start' ? [e.command] : []));
+    expect(shown).toEqual([
+      `cd ${work}/app && { echo a; pwd; }`,
+      `cd ${work}/app && { echo a # comment; echo no\n}`,
+      `cd ${work}/app && { cat <<EOF\n$((6 * 7))\nEOF\n}`,
+      `cd ${work}/app && { echo bg &\n}`,
+      `cd ${work}/app && ls`,
+    ]);
+  });
+
   it('a missing dir fails the command before it runs', async () => {
     const marker = `${work}/ran-${tag}`;
     const error = (await host.cd(`${work}/missing`).exec(cmd`touch ${marker}`).catch((e: unknown) => e)) as CommandError;
@@ -108,9 +158,13 @@ describe('env', () => {
     expect(JSON.stringify(events)).not.toContain(value);
   });
 
-  it('rejects a name that is not a shell identifier before running anything', async () => {
-    await expect(host.env({ 'BAD-NAME': 'x' }).exec('true')).rejects.toThrow(TypeError);
-    await expect(host.env({ 'A=B': 'x' }).exec('true')).rejects.toThrow(/not a valid environment variable name/);
+  it('rejects a name that is not a shell identifier at env(), before running anything', async () => {
+    const events: HostEvent[] = [];
+    const h = targets.host(HOST, {}, { onEvent: (e) => events.push(e) });
+    expect(() => h.env({ 'BAD-NAME': 'x' })).toThrow(TypeError);
+    expect(() => h.env({ 'A=B': 'x' })).toThrow(/not a valid environment variable name/);
+    expect(() => h.cd(work).env({ OK: '1' }).env({ 'A;id': 'x' })).toThrow(TypeError);
+    expect(events).toEqual([]); // nothing was sent to the host
   });
 });
 

@@ -263,6 +263,103 @@ describe('timeouts and aborts', () => {
     await expect(h1.exec('sleep 5', { signal: again.signal, nothrow: true })).rejects.toMatchObject({ aborted: true });
   });
 
+  it('a timed-out `sleep | cat; sleep` leaves nothing behind: not the pipeline, not the next command', async () => {
+    const n = Math.floor(Math.random() * 1e6);
+    const pattern = `^sleep 30[01]\\.${n}$`;
+    // The command prints its own tag, so the host can be searched for anything still carrying it.
+    const running = h1.exec(`echo "$DEPLOYR_CMD"; sleep 300.${n} | cat; sleep 301.${n}`, { timeout: 1_500 }).catch((e: unknown) => e);
+    let seen = '';
+    for (let i = 0; i < 20 && !seen; i += 1) seen = await remoteProcesses('h1', `^sleep 300\\.${n}$`);
+    expect(seen).not.toBe('');
+    const started = Date.now();
+    const error = (await running) as CommandError;
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error).toMatchObject({ timedOut: true, aborted: false });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const tag = error.stdout.trim();
+    expect(tag).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(await gone('h1', pattern)).toBe('');
+    const carrying = async () =>
+      (await hostShell(fleet, 'h1', `grep -lzxF DEPLOYR_CMD=${tag} /proc/[0-9]*/environ 2>/dev/null || true`)).stdout.trim();
+    expect(await carrying()).toBe(''); // cat included
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await carrying()).toBe(''); // and nothing started since
+    expect(await remoteProcesses('h1', pattern)).toBe('');
+  });
+
+  it('every command carries its own tag in $DEPLOYR_CMD, which the logged command does not show', async () => {
+    const events: HostEvent[] = [];
+    const h = targets.host('h1', {}, { onEvent: (e) => events.push(e) });
+    const [a, b] = await Promise.all([h.exec('printf %s "$DEPLOYR_CMD"'), h.cd(work).exec('printf %s "$DEPLOYR_CMD"')]);
+    expect(a.stdout).toMatch(/^[0-9a-f-]{36}$/);
+    expect(b.stdout).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a.stdout).not.toBe(b.stdout);
+    const shown = events.flatMap((e) => (e.type === 'command:start' ? [e.command] : []));
+    expect(shown.sort()).toEqual([`cd ${work} && printf %s "$DEPLOYR_CMD"`, 'printf %s "$DEPLOYR_CMD"'].sort());
+  });
+
+  it('a command stopped while queued for a channel fails at once with CommandError, never having run', async () => {
+    const own = fleetHosts(fleet);
+    try {
+      const h = own.host('h1', { maxChannels: 1 });
+      await h.exec('true'); // connected
+      const n = Math.floor(Math.random() * 1e6);
+      const blocker = new AbortController();
+      const holding = h.exec(`sleep 974.${n}`, { signal: blocker.signal }).catch((e: unknown) => e);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const marker = `${work}/queued-ran-${n}`;
+
+      let started = Date.now();
+      const timedOut = (await h.exec(cmd`touch ${marker}`, { timeout: 300 }).catch((e: unknown) => e)) as CommandError;
+      expect(Date.now() - started).toBeLessThan(2_000); // the deadline counts queue time, and nothing waits for a channel after it
+      expect(timedOut).toBeInstanceOf(CommandError);
+      expect(timedOut).toMatchObject({ timedOut: true, aborted: false, exitCode: null });
+
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 200);
+      started = Date.now();
+      const aborted = await h.exec(cmd`touch ${marker}`, { signal: controller.signal }).catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(aborted).toBeInstanceOf(CommandError);
+      expect(aborted).not.toBeInstanceOf(DOMException);
+      expect(aborted).toMatchObject({ aborted: true, timedOut: false });
+
+      blocker.abort();
+      expect(await holding).toMatchObject({ aborted: true });
+      expect(await gone('h1', `^sleep 974\\.${n}$`)).toBe('');
+      expect((await h.exec('echo free')).stdout).toBe('free\n'); // the channel is free again
+      expect(await h.exists(marker)).toBe(false);
+    } finally {
+      await own.close();
+    }
+  });
+
+  // KNOWN LIMITATION (reported): the kill sweeps queue for a channel behind
+  // every command already waiting, so with the channels busy a timeout is
+  // reported only when the queue moves (up to 2 × 10 s, the sweeps' own
+  // timeout). When sweeps get a channel ahead of the queue, this test fails:
+  // turn it.fails into it.
+  it.fails('a timeout is reported in bounded time even while other commands wait for channels', async () => {
+    const own = fleetHosts(fleet);
+    try {
+      const h = own.host('h1', { maxChannels: 2 });
+      await h.exec('true');
+      const n = Math.floor(Math.random() * 1e6);
+      const busy = h.exec(`sleep 6.${n}`, { nothrow: true });
+      const started = Date.now();
+      const victim = h.exec(`sleep 973.${n}`, { timeout: 300 }).catch((e: unknown) => e);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const queued = Array.from({ length: 4 }, () => h.exec('sleep 2', { nothrow: true }));
+      const error = (await victim) as CommandError;
+      const elapsed = Date.now() - started;
+      await Promise.all([busy, ...queued]);
+      expect(error).toMatchObject({ timedOut: true });
+      expect(elapsed).toBeLessThan(3_000);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('the connection stays usable after timeouts and aborts', async () => {
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => h1.exec(`echo ${i}`)));
     expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 10 }, (_, i) => `${i}\n`));

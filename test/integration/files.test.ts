@@ -129,6 +129,52 @@ describe('put and get', () => {
     }
   });
 
+  it('put and get resolve relative paths against cd()', async () => {
+    const source = path.join(local, 'cd-put.txt');
+    await writeFile(source, `cd ${tag}\n`);
+    await h1.mkdirp(`${work}/cd-target/sub`);
+    const inWork = h1.cd(work);
+    await inWork.put(source, 'cd-target/sub/cd-put.txt');
+    expect((await hostShell(fleet, 'h1', `cat ${work}/cd-target/sub/cd-put.txt`)).stdout).toBe(`cd ${tag}\n`);
+    await inWork.cd('cd-target').cd('sub').put(source, 'again.txt');
+    expect(await h1.readFile(`${work}/cd-target/sub/again.txt`)).toBe(`cd ${tag}\n`);
+    const back = path.join(local, 'cd-get.txt');
+    await inWork.cd('cd-target').get('sub/cd-put.txt', back);
+    expect(await readFile(back, 'utf8')).toBe(`cd ${tag}\n`);
+    // Nothing landed in the login dir.
+    expect(await h1.exists('cd-target')).toBe(false);
+    expect(await h1.exists('again.txt')).toBe(false);
+  });
+
+  it("put and get with ~/ use the login user's home, also under cd(); ~user is refused", async () => {
+    const name = `tilde-${tag}.txt`;
+    const source = path.join(local, name);
+    await writeFile(source, `home ${tag}\n`);
+    try {
+      await h1.put(source, `~/${name}`);
+      expect((await hostShell(fleet, 'h1', `cat /home/${fleet.user}/${name}`)).stdout).toBe(`home ${tag}\n`);
+      const back = path.join(local, `back-${name}`);
+      await h1.cd(work).get(`~/${name}`, back); // ~ replaces the cd
+      expect(await readFile(back, 'utf8')).toBe(`home ${tag}\n`);
+      await h1.cd('~').put(source, `second-${name}`);
+      expect((await hostShell(fleet, 'h1', `cat /home/${fleet.user}/second-${name}`)).stdout).toBe(`home ${tag}\n`);
+      expect(await h1.exists(`${work}/${name}`)).toBe(false);
+
+      // SFTP cannot expand ~user: a TransferError up front, rather than a file named '~deploy'.
+      const up = (await rejection(h1.put(source, `~${fleet.user}/${name}`))) as TransferError;
+      expect(up).toBeInstanceOf(TransferError);
+      expect(up.host).toBe('h1');
+      expect(up.message).toContain(`~${fleet.user}/${name}`);
+      expect(up.hint).toMatch(/absolute path/);
+      const down = (await rejection(h1.get(`~${fleet.user}/${name}`, path.join(local, 'never-tilde.txt')))) as TransferError;
+      expect(down).toBeInstanceOf(TransferError);
+      await expect(stat(path.join(local, 'never-tilde.txt'))).rejects.toThrow(/ENOENT/);
+      expect(await h1.exists(`~/~${fleet.user}`)).toBe(false);
+    } finally {
+      await h1.exec(cmd`rm -f -- ${name} ${`second-${name}`}`);
+    }
+  });
+
   it('put to a missing remote dir: TransferError naming host and path, with the mkdirp hint', async () => {
     const source = path.join(local, 'orphan.txt');
     await writeFile(source, 'x');
@@ -249,7 +295,7 @@ describe('putDir', () => {
     // Files belong to the SSH user, not to this machine's uid.
     expect((await h1.cd(dest).exec(`find . ! -user ${fleet.user} | wc -l`)).stdout.trim()).toBe('0');
 
-    const entries = (await localListing(tree)).length + 1; // + the root "."
+    const entries = (await localListing(tree)).length; // every entry under the tree; the root itself is not packed
     expect(result.entries).toBe(entries);
     expect(result.bytes).toBeGreaterThan(300 * 1024);
     expect(progress.length).toBeGreaterThan(1);
@@ -290,7 +336,64 @@ describe('putDir', () => {
     expect(listing.some((l) => l.endsWith(' ./blob.bin'))).toBe(false);
     expect(listing).toContain('755 f ./bin/start');
     expect(listing).toContain('777 l ./link-to-blob -> blob.bin'); // the link is kept (it is not a .bin path)
-    expect(result.entries).toBe(listing.length + 1);
+    expect(result.entries).toBe(listing.length);
+  });
+
+  it('gives the filter paths relative to the dir, without ./, one per entry', async () => {
+    const seen: string[] = [];
+    const dest = `${work}/filter-paths`;
+    const result = await h1.putDir(tree, dest, {
+      filter: (p) => {
+        seen.push(p);
+        return !p.startsWith('deep/a/b');
+      },
+    });
+    const expected = (await localListing(tree)).map((line) => line.split(' ').slice(2).join(' ').replace(/^\.\//, '').replace(/ -> .*$/, ''));
+    expect([...new Set(seen)].sort()).toEqual(expected.filter((p) => !p.startsWith('deep/a/b/')).sort());
+    expect(seen).toContain('bin/start');
+    expect(seen).toContain('deep/a/b'); // rejected, so its children are never offered
+    expect(seen).toContain('dir with spaces/empty-file');
+    expect(seen).not.toContain('deep/a/b/c/leaf.txt');
+    expect(seen.filter((p) => p === '.' || p === '' || p.startsWith('./') || p.startsWith('/'))).toEqual([]);
+    expect(await h1.exists(`${dest}/deep/a`)).toBe(true);
+    expect(await h1.exists(`${dest}/deep/a/b`)).toBe(false);
+    expect(result.entries).toBe((await remoteListing(h1, dest)).length);
+  });
+
+  it("leaves the target dir's own mode alone (a 0755 target stays 0755 after an upload from a 0700 dir)", async () => {
+    const from = await mkdtemp(path.join(tmpdir(), 'deployr-putdir-mode-')); // mkdtemp makes it 0700
+    try {
+      await writeFile(path.join(from, 'index.html'), '<h1>x</h1>\n');
+      await chmod(path.join(from, 'index.html'), 0o644);
+      expect((await stat(from)).mode & 0o777).toBe(0o700);
+      const dest = `${work}/www`;
+      await h1.exec(cmd`mkdir -m 0755 -- ${dest}`);
+      expect(await remoteMode(h1, dest)).toBe('755');
+      const result = await h1.putDir(from, dest);
+      expect(await remoteMode(h1, dest)).toBe('755'); // before: tar -p gave it the source's 0700
+      expect(await h1.readFile(`${dest}/index.html`)).toBe('<h1>x</h1>\n');
+      expect(result.entries).toBe(1);
+      // And the other way: an upload from a 0755 dir does not widen a 0750 target.
+      await chmod(from, 0o755);
+      const narrow = `${work}/www-narrow`;
+      await h1.exec(cmd`mkdir -m 0750 -- ${narrow}`);
+      await h1.putDir(from, narrow);
+      expect(await remoteMode(h1, narrow)).toBe('750');
+      // Through sudo too: root's tar -p must not chmod the target either.
+      await h1.as('root').putDir(from, narrow);
+      expect(await remoteMode(h1, narrow)).toBe('750');
+      expect((await h1.exec(cmd`stat -c %U -- ${narrow}`)).stdout).toBe(`${fleet.user}\n`);
+    } finally {
+      await rm(from, { recursive: true, force: true });
+    }
+  });
+
+  it('an empty dir makes just the target', async () => {
+    const from = path.join(local, 'empty-source');
+    await mkdir(from);
+    const dest = `${work}/from-empty/deeper`;
+    expect(await h1.putDir(from, dest)).toEqual({ entries: 0, bytes: 0 });
+    expect((await h1.exec(cmd`ls -A -- ${dest}`)).stdout).toBe('');
   });
 
   it('a missing local dir is a TransferError and nothing is created remotely', async () => {

@@ -217,26 +217,92 @@ describe('password sudo (deploy_pw: sudo asks for its password)', () => {
 });
 
 describe('timeouts under sudo', () => {
-  // KNOWN BUG (reported): sshd delivers the kill signal with the login user's
-  // rights, so processes that sudo started as root/another user survive a
-  // timeout or abort. sudo itself dies of SIGKILL without relaying it, and even
-  // a relayed TERM would reach only `sh`, not its children. When this is fixed,
-  // this test fails: turn it.fails into it.
-  it.fails('a timed-out sudo command is gone from the host afterwards', async () => {
+  // sshd signals with the login user's rights, so it cannot stop what sudo runs
+  // as root or another user. Host finds those by their DEPLOYR_CMD tag instead
+  // and kills them through the same sudo context.
+
+  /** What is left on the host matching the anchored pattern, polled for up to a second. */
+  async function leftOver(pattern: string): Promise<string> {
+    let left = '';
+    for (let i = 0; i < 10; i += 1) {
+      left = (await hostShell(fleet, HOST, `pgrep -af '${pattern}' || true`)).stdout.trim();
+      if (!left) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return left;
+  }
+
+  it('a timed-out sudo command is gone from the host afterwards', async () => {
     const n = Math.floor(Math.random() * 1e6);
     const pattern = `^sleep 979\\.${n}$`; // anchored: cannot match the shell running pgrep
     try {
       const started = Date.now();
       const error = await failure(host.sudo(`sleep 979.${n}`, { timeout: 300 }));
       expect(error.timedOut).toBe(true);
+      expect(error.aborted).toBe(false);
       expect(Date.now() - started).toBeLessThan(10_000); // the CommandError itself does come, in bounded time
-      let left = '';
-      for (let i = 0; i < 10; i += 1) {
-        left = (await hostShell(fleet, HOST, `pgrep -af '${pattern}' || true`)).stdout.trim();
-        if (!left) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(left).toBe('');
+      expect(await leftOver(pattern)).toBe('');
+    } finally {
+      await hostShell(fleet, HOST, `pkill -KILL -f '${pattern}' || true`);
+    }
+  });
+
+  it('a timed-out pipeline as another user leaves nothing behind, not even what the script would run next', async () => {
+    const n = Math.floor(Math.random() * 1e6);
+    const pattern = `^sleep 97[78]\\.${n}$`;
+    const marker = `${work}/open/after-${n}`;
+    try {
+      const running = host
+        .as('nobody')
+        .exec(`sleep 978.${n} | cat; sleep 977.${n}; touch ${marker}`, { timeout: 1_500 })
+        .catch((e: unknown) => e);
+      let seen = '';
+      for (let i = 0; i < 20 && !seen; i += 1) seen = (await hostShell(fleet, HOST, `pgrep -u nobody -af '^sleep 978\\.${n}$' || true`)).stdout.trim();
+      expect(seen).not.toBe(''); // it really ran as nobody before the timeout
+      const error = (await running) as CommandError;
+      expect(error).toBeInstanceOf(CommandError);
+      expect(error).toMatchObject({ timedOut: true, aborted: false });
+      expect(await leftOver(pattern)).toBe('');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await leftOver(pattern)).toBe('');
+      expect((await hostShell(fleet, HOST, `test -e ${marker} && echo ran || echo stopped`)).stdout).toBe('stopped\n');
+    } finally {
+      await hostShell(fleet, HOST, `pkill -KILL -f '${pattern}' || true`);
+    }
+  });
+
+  it('an aborted sudo command is gone too, and the error says aborted', async () => {
+    const n = Math.floor(Math.random() * 1e6);
+    const pattern = `^sleep 976\\.${n}$`;
+    const controller = new AbortController();
+    try {
+      const running = host.sudo(`echo started; sleep 976.${n}`, {
+        signal: controller.signal,
+        onStdout: (text) => text.includes('started') && controller.abort(),
+      });
+      const error = await failure(running);
+      expect(error).toMatchObject({ aborted: true, timedOut: false, stdout: 'started\n' });
+      expect(error.command).toBe(`sudo -n -H -- sh -c 'echo started; sleep 976.${n}'`);
+      expect(await leftOver(pattern)).toBe('');
+    } finally {
+      await hostShell(fleet, HOST, `pkill -KILL -f '${pattern}' || true`);
+    }
+  });
+
+  it('with password sudo, a timed-out command is killed through sudo with the password', async () => {
+    const n = Math.floor(Math.random() * 1e6);
+    const pattern = `^sleep 975\\.${n}$`;
+    const { h, events } = passwordHost(fleet.password);
+    try {
+      const started = Date.now();
+      const error = await failure(h.sudo(`sleep 975.${n}`, { timeout: 1_000 }));
+      expect(error).toMatchObject({ timedOut: true, aborted: false });
+      expect(error.command).toBe(`sudo -S -H -- sh -c 'sleep 975.${n}'`);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(await leftOver(pattern)).toBe('');
+      // The sweeps are plumbing: the events show the one command, never the password.
+      expect(events.flatMap((e) => (e.type === 'command:start' ? [e.command] : []))).toEqual([`sudo -S -H -- sh -c 'sleep 975.${n}'`]);
+      expect(JSON.stringify(events)).not.toContain(fleet.password);
     } finally {
       await hostShell(fleet, HOST, `pkill -KILL -f '${pattern}' || true`);
     }

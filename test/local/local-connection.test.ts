@@ -170,6 +170,8 @@ describe('timeout and abort', () => {
 
     const error = (await running) as CommandError;
     expect(error).toBeInstanceOf(CommandError);
+    // SIGTERM, deterministically: the transport signals the group in the same tick the kill sweep is
+    // spawned, and the sweep (SIGKILL by tag) never targets the outer sh, whose own environ has no tag.
     expect(error).toMatchObject({ timedOut: true, aborted: false, signal: 'SIGTERM', exitCode: null });
     expect(error.message).toMatch(/^Command timed out on local-test: sleep /);
     expect(error.hint).toMatch(/did not finish in time/);
@@ -186,14 +188,35 @@ describe('timeout and abort', () => {
     await expect(impatient.exec('sleep 10')).rejects.toMatchObject({ timedOut: true });
   });
 
-  it('follows SIGTERM with SIGKILL for a pipeline that ignores SIGTERM', async () => {
+  it('kills a command that ignores SIGTERM with SIGKILL', async () => {
     const stubborn = new Host(new LocalConnection({ name: 'stubborn', killGraceMs: 300 }));
     const marker = `31.${randomInt(1e8, 1e9)}`;
     const started = Date.now();
     const error = (await stubborn.exec(`trap '' TERM; sleep ${marker}`, { timeout: 300 }).catch((caught: unknown) => caught)) as CommandError;
-    expect(error).toMatchObject({ timedOut: true, signal: 'SIGKILL' });
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error).toMatchObject({ timedOut: true, aborted: false });
+    // Which process SIGKILL reaches first is a race: the tag sweep kills sleep (sh then exits 128+9),
+    // or the transport's SIGKILL after killGraceMs kills sh itself. Either way it was SIGKILL.
+    expect(error.signal === 'SIGKILL' || (error.signal === null && error.exitCode === 128 + 9), `${error.signal} ${error.exitCode}`).toBe(true);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(pidsMatching(marker)).toEqual([]);
+  });
+
+  it('leaves nothing behind when the shell ignores SIGTERM and would go on to the next command', async () => {
+    const stubborn = new Host(new LocalConnection({ name: 'stubborn', killGraceMs: 300 }));
+    const marker = `34.${randomInt(1e8, 1e9)}`;
+    const started = Date.now();
+    const running = stubborn
+      .exec(`trap '' TERM; sleep 1${marker} | sh -c 'trap "" TERM; cat; : ${marker}'; sleep 2${marker}`, { timeout: 30_000, signal: AbortSignal.timeout(500) })
+      .catch((caught: unknown) => caught);
+    await waitFor(() => (pidsMatching(`sleep 1${marker}`).length ? true : undefined), 'the pipeline to start');
+    const error = (await running) as CommandError;
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error).toMatchObject({ aborted: true, timedOut: false });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(pidsMatching(marker)).toEqual([]); // both sleeps and the sh running cat
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(pidsMatching(marker)).toEqual([]); // and nothing started afterwards
   });
 
   it('aborts on an AbortSignal, throwing even with nothrow', async () => {
@@ -209,9 +232,14 @@ describe('timeout and abort', () => {
     expect(pidsMatching(marker)).toEqual([]);
   });
 
-  it('kills at once a command whose signal is already aborted', async () => {
+  it('never starts a command whose signal is already aborted: CommandError(aborted) at once', async () => {
     const file = join(root, 'should-not-exist');
-    await expect(host.exec(cmd`sleep 1; touch ${file}`, { signal: AbortSignal.abort() })).rejects.toMatchObject({ aborted: true });
+    const started = Date.now();
+    const error = await host.exec(cmd`sleep 1; touch ${file}`, { signal: AbortSignal.abort() }).catch((caught: unknown) => caught);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error).not.toBeInstanceOf(DOMException);
+    expect(error).toMatchObject({ aborted: true, timedOut: false, exitCode: null, signal: null, stdout: '', stderr: '' });
     await new Promise((resolve) => setTimeout(resolve, 1_300));
     await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
   });
@@ -252,6 +280,34 @@ describe('put and get', () => {
     expect((await stat(join(root, 'private.bin'))).mode & 0o7777).toBe(0o600);
     expect((await stat(join(root, 'fetched.bin'))).mode & 0o7777).toBe(0o755);
     expect(progress.at(-1)).toEqual([content.length, content.length]);
+  });
+
+  it('resolve a relative remote path against cd(), and ~/ against the home directory', async () => {
+    const source = join(root, 'relative-source.txt');
+    await writeFile(source, 'relative\n');
+    const dir = join(root, 'cd put');
+    await mkdir(join(dir, 'sub'), { recursive: true });
+    await host.cd(dir).put(source, 'sub/put.txt');
+    expect(await readFile(join(dir, 'sub', 'put.txt'), 'utf8')).toBe('relative\n');
+    await host.cd(dir).cd('sub').get('put.txt', join(root, 'got-from-cd.txt'));
+    expect(await readFile(join(root, 'got-from-cd.txt'), 'utf8')).toBe('relative\n');
+
+    // ~/ is os.homedir(), i.e. $HOME: pointed at a temporary dir so the real home is left alone.
+    const home = join(root, 'home');
+    await mkdir(home);
+    const savedHome = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      await host.put(source, '~/in-home.txt');
+      expect(await readFile(join(home, 'in-home.txt'), 'utf8')).toBe('relative\n');
+      await host.cd(dir).get('~/in-home.txt', join(root, 'got-from-home.txt')); // ~ replaces the cd
+      expect(await readFile(join(root, 'got-from-home.txt'), 'utf8')).toBe('relative\n');
+      await host.cd('~').put(source, 'via-cd-home.txt');
+      expect(await readFile(join(home, 'via-cd-home.txt'), 'utf8')).toBe('relative\n');
+    } finally {
+      if (savedHome === undefined) delete process.env.HOME;
+      else process.env.HOME = savedHome;
+    }
   });
 
   it('throw TransferError for a missing source or destination directory', async () => {
@@ -320,8 +376,8 @@ describe('putDir', () => {
     expect(uploaded['empty dir/']).toBeDefined();
     expect(Object.keys(uploaded)).toContain(`it's "quoted" $(id).txt`);
 
-    // Entries: every file and directory, plus '.'.
-    expect(result.entries).toBe(Object.keys(uploaded).length + 1);
+    // Entries: every file and directory under the source; the directory itself ('.') is not packed.
+    expect(result.entries).toBe(Object.keys(uploaded).length);
     expect(result.bytes).toBeGreaterThan(1_500_000);
     expect(progress.length).toBeGreaterThan(1); // 1.5 MB goes out in several 64 KiB steps
     expect(progress.at(-1)).toEqual(result);
@@ -342,6 +398,55 @@ describe('putDir', () => {
     const uploaded = await snapshot(target);
     expect(Object.keys(uploaded).some((path) => path.includes('secret'))).toBe(false);
     expect(uploaded['index.html']).toBeDefined();
+  });
+
+  it('gives the filter every path relative to the directory, without ./', async () => {
+    const seen: string[] = [];
+    const result = await host.putDir(source, join(root, 'filter-paths'), {
+      filter: (path) => {
+        seen.push(path);
+        return true;
+      },
+    });
+    // Exactly the entries of the tree, spelled as the snapshot spells them (no trailing / for dirs).
+    const expected = Object.keys(await snapshot(source)).map((path) => path.replace(/\/$/, ''));
+    expect([...new Set(seen)].sort()).toEqual(expected.sort());
+    expect(seen).toContain('bin/run.sh');
+    expect(seen).toContain('ünïcødé 🚀/部署.txt');
+    expect(seen.filter((path) => path.startsWith('.') || path.startsWith('/') || path === '')).toEqual([]);
+    expect(result.entries).toBe(expected.length);
+  });
+
+  it("leaves the target directory's own mode alone", async () => {
+    const from = await mkdtemp(join(tmpdir(), 'deployr-putdir-mode-')); // 0700, as mkdtemp makes it
+    try {
+      await writeFile(join(from, 'file.txt'), 'x');
+      expect((await stat(from)).mode & 0o777).toBe(0o700);
+      const target = join(root, 'mode-kept');
+      await mkdir(target);
+      await chmod(target, 0o755);
+      await host.putDir(from, target);
+      expect((await stat(target)).mode & 0o7777).toBe(0o755);
+      expect(await readFile(join(target, 'file.txt'), 'utf8')).toBe('x');
+      // The other way round too: a 0755 source does not widen a 0750 target.
+      const narrow = join(root, 'mode-kept-narrow');
+      await mkdir(narrow);
+      await chmod(narrow, 0o750);
+      await chmod(from, 0o755);
+      await host.putDir(from, narrow);
+      expect((await stat(narrow)).mode & 0o7777).toBe(0o750);
+    } finally {
+      await rm(from, { recursive: true, force: true });
+    }
+  });
+
+  it('creates a missing target for an empty directory, with no entries', async () => {
+    const from = join(root, 'empty-source');
+    await mkdir(from);
+    const target = join(root, 'from-empty', 'deeper');
+    expect(await host.putDir(from, target)).toEqual({ entries: 0, bytes: 0 });
+    expect((await stat(target)).isDirectory()).toBe(true);
+    expect(await readdir(target)).toEqual([]);
   });
 
   it('throws TransferError for a missing local directory', async () => {
@@ -398,6 +503,57 @@ describe('files through Host', () => {
     expect((await host.cd(join(root, 'cd test')).cd('inner').exec('pwd')).stdout).toBe(`${join(root, 'cd test', 'inner')}\n`);
     const elsewhere = new Host(new LocalConnection({ cwd: join(root, 'cd test') }));
     expect((await elsewhere.exec('pwd')).stdout).toBe(`${join(root, 'cd test')}\n`);
+  });
+
+  it('a failed cd runs nothing of a script, whatever its shape', async () => {
+    const missing = join(root, `missing-${randomInt(1e8, 1e9)}`);
+    const error = (await host.cd(missing).exec('echo a; echo b').catch((caught: unknown) => caught)) as CommandError;
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error.stdout).toBe('');
+    expect(error.stderr).toMatch(/can't cd|No such file/);
+    expect(error.exitCode).not.toBe(0);
+    const marker = join(root, 'ran-after-failed-cd');
+    const scripts = [
+      cmd`echo a; touch ${marker}`,
+      cmd`false || touch ${marker}`,
+      cmd`touch ${marker} & wait`,
+      cmd`touch ${marker} &`,
+      cmd`touch ${marker} # with a comment`,
+      cmd`echo a
+touch ${marker}
+`,
+    ];
+    for (const script of scripts) {
+      const result = await host.cd(missing).exec(script, { nothrow: true });
+      expect(result.ok, script.display()).toBe(false);
+      expect(result.stdout, script.display()).toBe('');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100)); // a stray background touch would have run by now
+    await expect(stat(marker)).rejects.toMatchObject({ code: 'ENOENT' });
+    // A failing prefix stops a grouped script too.
+    const prefixed = await host.prefix('false; false').exec(cmd`touch ${marker}; touch ${marker}`, { nothrow: true });
+    expect(prefixed.ok).toBe(false);
+    await expect(stat(marker)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('a grouped script still runs whole when cd works, comments, here-documents and trailing & or ; included', async () => {
+    const dir = join(root, 'grouped');
+    await mkdir(dir);
+    const app = host.cd(dir);
+    expect((await app.exec('echo a; echo b')).stdout).toBe('a\nb\n');
+    expect((await app.exec('false || echo fallback')).stdout).toBe('fallback\n');
+    expect((await app.exec('echo a # a comment; echo not run')).stdout).toBe('a\n');
+    expect((await app.exec('echo bg &')).stdout).toBe('bg\n');
+    expect((await app.exec('echo a; echo b;')).stdout).toBe('a\nb\n');
+    expect((await app.exec('\n  echo one\n  echo two\n')).stdout).toBe('one\ntwo\n');
+    expect((await app.exec('cat <<EOF\nheredoc $((1 + 1))\nEOF')).stdout).toBe('heredoc 2\n');
+    expect((await app.prefix('X=1; Y=2').exec('echo "$X$Y"; pwd')).stdout).toBe(`12\n${dir}\n`);
+    // The exit code is the script's own.
+    expect(await app.exec('true; exit 5', { nothrow: true })).toMatchObject({ code: 5 });
+  });
+
+  it('env() with an invalid name throws a TypeError at once', () => {
+    expect(() => host.env({ 'BAD-NAME': 'x' })).toThrow(TypeError);
   });
 
   it('env values reach the command literally', async () => {

@@ -1,16 +1,104 @@
 // The exact command lines Host builds, read back from a RecordingConnection
-// (Kamal style, STYLE.md habit 13). Behaviour on a real shell is covered in
-// test/local/ and against the sshd fleet; here a changed string is a review item.
+// (Kamal style, STYLE.md habit 13): what is logged (display), and where the
+// hidden plumbing matters, what would run (render). Behaviour on a real shell
+// is covered in test/local/ and against the sshd fleet; here a changed string
+// is a review item.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cmd, secret } from '../../core/command/index.js';
-import { Host, RecordingConnection, type HostEvent } from '../../core/connection/index.js';
+import { cmd, quote, secret, type Command } from '../../core/command/index.js';
+import {
+  Host,
+  RecordingConnection,
+  type Connection,
+  type HostEvent,
+  type TransportExecOptions,
+  type TransportExecResult,
+} from '../../core/connection/index.js';
 import { CommandError } from '../../core/errors.js';
 
 let connection: RecordingConnection;
 let host: Host;
+
+/** A v4 UUID, as a regular expression source: the tag every command carries. */
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}';
+
+/** The DEPLOYR_CMD value in a rendered command line. */
+function tagOf(line: string): string {
+  const tag = new RegExp(`DEPLOYR_CMD=(${UUID})`).exec(line)?.[1];
+  expect(tag, line).toBeDefined();
+  return tag as string;
+}
+
+/** The kill sweep Host runs for the command tagged `tag` (process-tag.ts), as logged. */
+function sweepOf(tag: string): string {
+  return `grep -lzxF DEPLOYR_CMD=${tag} /proc/[0-9]*/environ 2>/dev/null | sed -n 's#^/proc/\\([0-9]*\\)/environ$#\\1#p' | xargs -r kill -KILL 2>/dev/null; true`;
+}
+
+/** A RecordingConnection that also keeps what would really run (render()), hidden parts included. */
+class WireConnection extends RecordingConnection {
+  readonly rendered: string[] = [];
+
+  override exec(command: Command, options?: TransportExecOptions): Promise<TransportExecResult> {
+    this.rendered.push(command.render());
+    return super.exec(command, options);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A transport that behaves like the real ones around a stop: a command with
+ * "sleep" in it runs until its AbortSignal fires, then ends as aborted;
+ * everything else ends at once with code 0. With `queue`, nothing ever gets
+ * a channel: every command waits until its signal fires and ends as never
+ * started. Logs what happens, masked, in order.
+ */
+class StoppableConnection implements Connection {
+  readonly kind = 'recording' as const;
+  readonly log: string[] = [];
+  readonly rendered: string[] = [];
+  readonly options: TransportExecOptions[] = [];
+  pending = 0;
+
+  constructor(
+    readonly name = 'web-1',
+    private readonly queue = false,
+  ) {}
+
+  async exec(command: Command, options: TransportExecOptions = {}): Promise<TransportExecResult> {
+    const shown = command.display();
+    this.options.push(options);
+    if (options.signal?.aborted) {
+      this.log.push(`not started: ${shown}`);
+      return { stdout: EMPTY, stderr: EMPTY, code: null, signal: null, timedOut: false, aborted: true, started: false };
+    }
+    if (this.queue) {
+      this.log.push(`queued: ${shown}`);
+      this.pending += 1;
+      await new Promise((resolve) => options.signal?.addEventListener('abort', resolve, { once: true }));
+      this.pending -= 1;
+      this.log.push(`gave up waiting: ${shown}`);
+      return { stdout: EMPTY, stderr: EMPTY, code: null, signal: null, timedOut: false, aborted: true, started: false };
+    }
+    this.log.push(`start: ${shown}`);
+    this.rendered.push(command.render());
+    if (shown.includes('sleep')) {
+      this.pending += 1;
+      await new Promise((resolve) => options.signal?.addEventListener('abort', resolve, { once: true }));
+      this.pending -= 1;
+      this.log.push(`killed: ${shown}`);
+      return { stdout: EMPTY, stderr: EMPTY, code: null, signal: 'SIGKILL', timedOut: false, aborted: true };
+    }
+    this.log.push(`end: ${shown}`);
+    return { stdout: EMPTY, stderr: EMPTY, code: 0, signal: null, timedOut: false, aborted: false };
+  }
+
+  async put(): Promise<void> {}
+  async get(): Promise<void> {}
+  async close(): Promise<void> {}
+}
 
 beforeEach(() => {
   connection = new RecordingConnection('web-1');
@@ -62,6 +150,7 @@ describe('exec', () => {
     await observed.cd('/srv').exec(cmd`login ${secret('pw')}`);
     expect(events.map((event) => event.type)).toEqual(['command:start', 'command:end']);
     expect(events[0]).toMatchObject({ type: 'command:start', host: 'web-1', command: 'cd /srv && login ***' });
+    expect(JSON.stringify(events)).not.toContain('DEPLOYR_CMD'); // the process tag is plumbing, not logged
     expect(events[1]).toMatchObject({ type: 'command:end', code: 0, signal: null });
     expect((events[0] as { id: string }).id).toBe((events[1] as { id: string }).id);
   });
@@ -128,9 +217,20 @@ describe('env', () => {
     expect(await commandOf(host.env({ TOKEN: secret('t0k3n') }))).toBe('export TOKEN=*** && ls');
   });
 
-  it.each(['BAD-NAME', '1ABC', 'A B', '', 'A;reboot', 'A=B'])('rejects the invalid name %j, running nothing', async (name) => {
-    await expect(host.env({ [name]: 'x' }).exec('ls')).rejects.toThrow(TypeError);
-    await expect(host.env({ [name]: 'x' }).exec('ls')).rejects.toThrow(`"${name}" is not a valid environment variable name`);
+  it.each(['BAD-NAME', '1ABC', 'A B', '', 'A;reboot', 'A=B'])('rejects the invalid name %j at env(), synchronously, running nothing', async (name) => {
+    // Thrown by env() itself, not by a later exec(): the stack points at the mistake.
+    expect(() => host.env({ [name]: 'x' })).toThrow(TypeError);
+    expect(() => host.env({ [name]: 'x' })).toThrow(`"${name}" is not a valid environment variable name`);
+    expect(() => host.env({ GOOD: '1', [name]: 'x' })).toThrow(TypeError); // one bad name among good ones is enough
+    expect(() => host.env({ A: '1' }).env({ [name]: 'x' })).toThrow(TypeError); // also when merging into an existing env
+    // The callback form throws before calling the callback.
+    let called = false;
+    expect(() =>
+      host.env({ [name]: 'x' }, async () => {
+        called = true;
+      }),
+    ).toThrow(TypeError);
+    expect(called).toBe(false);
     expect(connection.commands).toEqual([]);
   });
 
@@ -205,20 +305,26 @@ describe('sudo and as', () => {
   });
 
   it('with a sudo password, answers a random prompt and marks the start of the command', async () => {
-    const withPassword = new Host(connection, { sudoPassword: 'pw' });
+    const wire = new WireConnection('web-1');
+    const withPassword = new Host(wire, { sudoPassword: 'pw' });
     await withPassword.as('deploy').exec('whoami');
     await withPassword.sudo('whoami');
-    const [first, second] = connection.commands as [string, string];
+    const [first, second] = wire.rendered as [string, string];
+    // What runs: a random prompt (-p), the tag for the kill sweep (env DEPLOYR_CMD=…), and a ready marker with the same token.
     const shape = (user: string): RegExp =>
       new RegExp(
-        String.raw`^sudo -S -H -p '\[deployr-sudo-prompt:([0-9a-f]{16})\]' ${user}-- sh -c ` +
+        String.raw`^sudo -S -H -p '\[deployr-sudo-prompt:([0-9a-f]{16})\]' ${user}-- env DEPLOYR_CMD=${UUID} sh -c ` +
           String.raw`'printf '\\''%s\\n'\\'' '\\''\[deployr-sudo-ready:\1\]'\\'' >&2; whoami'$`,
       );
     expect(first).toMatch(shape('-u deploy '));
     expect(second).toMatch(shape(''));
     // A fresh marker for every command: output of one cannot fake the next one's prompt.
     expect(first.match(/prompt:([0-9a-f]+)/)?.[1]).not.toBe(second.match(/prompt:([0-9a-f]+)/)?.[1]);
-    expect(connection.commands.join('\n')).not.toContain('pw\n');
+    // ...and a fresh tag.
+    expect(tagOf(first)).not.toBe(tagOf(second));
+    // What is logged: the plumbing (prompt flag, tag, ready printf) is left out.
+    expect(wire.commands).toEqual(['sudo -S -H -u deploy -- sh -c whoami', 'sudo -S -H -- sh -c whoami']);
+    expect([...wire.rendered, ...wire.commands].join('\n')).not.toContain('pw\n');
   });
 });
 
@@ -232,14 +338,15 @@ describe('files', () => {
     expect(connection.commands).toEqual(['cat -- /etc/hostname', 'cat -- ~/.bashrc', `cat -- '/srv/my file'`, 'cat -- -weird']);
   });
 
-  it('writeFile writes a temporary file, sets its mode, then renames it over the target', async () => {
+  it('writeFile writes a private temporary file, sets its mode, then renames it over the target', async () => {
     await host.writeFile('/etc/app.conf', 'key=value\n');
     expect(connection.calls).toHaveLength(1);
     expect(connection.calls[0]).toMatchObject({ type: 'exec', stdin: true });
     const [line] = connection.commands as [string];
     const temp = /\/etc\/app\.conf\.deployr-[0-9a-f]{8}/.exec(line)?.[0];
     expect(temp).toBeDefined();
-    expect(line).toBe(`cat > ${temp} && chmod 644 ${temp} && mv -f ${temp} /etc/app.conf`);
+    // umask 077 first: nobody else can read the temp file between cat and chmod.
+    expect(line).toBe(`umask 077 && cat > ${temp} && chmod 644 ${temp} && mv -f ${temp} /etc/app.conf`);
   });
 
   it('writeFile sets the requested mode', async () => {
@@ -252,7 +359,7 @@ describe('files', () => {
   it('writeFile quotes the path and keeps ~/ expandable', async () => {
     await host.writeFile('~/my app/.env', 'x');
     expect(connection.commands[0]).toMatch(
-      /^cat > ~\/'my app\/\.env\.deployr-([0-9a-f]{8})' && chmod 644 ~\/'my app\/\.env\.deployr-\1' && mv -f ~\/'my app\/\.env\.deployr-\1' ~\/'my app\/\.env'$/,
+      /^umask 077 && cat > ~\/'my app\/\.env\.deployr-([0-9a-f]{8})' && chmod 644 ~\/'my app\/\.env\.deployr-\1' && mv -f ~\/'my app\/\.env\.deployr-\1' ~\/'my app\/\.env'$/,
     );
   });
 
@@ -274,7 +381,7 @@ describe('files', () => {
   it('writeFile through cd and as() runs inside both', async () => {
     await host.as('www-data').cd('/srv/app').writeFile('.env', 'x');
     expect(connection.commands[0]).toMatch(
-      /^sudo -n -H -u www-data -- sh -c 'cd \/srv\/app && cat > \.env\.deployr-([0-9a-f]{8}) && chmod 644 \.env\.deployr-\1 && mv -f \.env\.deployr-\1 \.env'$/,
+      /^sudo -n -H -u www-data -- sh -c 'cd \/srv\/app && umask 077 && cat > \.env\.deployr-([0-9a-f]{8}) && chmod 644 \.env\.deployr-\1 && mv -f \.env\.deployr-\1 \.env'$/,
     );
   });
 
@@ -301,12 +408,35 @@ describe('files', () => {
     expect(connection.commands).toEqual(['mkdir -p -- /srv/app/shared', 'mkdir -p -- ~/app', 'mkdir -p -- -odd']);
   });
 
-  it('put and get go to the connection as they are', async () => {
+  it('put and get go to the connection as they are without cd()', async () => {
     await host.put('./dist/app.tar', '/srv/app.tar', { mode: 0o600 });
     await host.get('/var/log/app.log', './app.log');
+    await host.put('./a', 'relative/a'); // relative to the login dir: the transport's business
+    await host.put('./b', '~/b');
     expect(connection.calls).toEqual([
       { type: 'put', from: './dist/app.tar', to: '/srv/app.tar', mode: 0o600 },
       { type: 'get', from: '/var/log/app.log', to: './app.log' },
+      { type: 'put', from: './a', to: 'relative/a' },
+      { type: 'put', from: './b', to: '~/b' },
+    ]);
+  });
+
+  it('put and get resolve a relative remote path against cd(); absolute and ~ paths stay as they are', async () => {
+    const app = host.cd('/srv/app');
+    await app.put('./dist/app.tar', 'releases/app.tar');
+    await app.cd('shared').get('../current/log.txt', './log.txt');
+    await app.put('./x', '/etc/x');
+    await app.put('./y', '~/y');
+    await app.get('~deploy/z', './z'); // ~user is left for the transport to accept or refuse
+    await host.cd('~/app').put('./w', 'w');
+    // The local path is never touched: it is relative to this machine's cwd.
+    expect(connection.calls).toEqual([
+      { type: 'put', from: './dist/app.tar', to: '/srv/app/releases/app.tar' },
+      { type: 'get', from: '/srv/app/current/log.txt', to: './log.txt' },
+      { type: 'put', from: './x', to: '/etc/x' },
+      { type: 'put', from: './y', to: '~/y' },
+      { type: 'get', from: '~deploy/z', to: './z' },
+      { type: 'put', from: './w', to: '~/app/w' },
     ]);
   });
 
@@ -334,6 +464,191 @@ describe('files', () => {
       await expect(host.putDir(join(dir, 'index.html'), '/srv/site')).rejects.toMatchObject({ name: 'TransferError', host: 'web-1' });
       expect(connection.calls).toEqual([]);
     });
+  });
+});
+
+describe('grouping a script behind cd/env/prefix', () => {
+  // `cd dir && a; b` would run b even when cd failed: scripts that could escape
+  // the && chain are grouped. Plain commands stay unwrapped, for readable logs.
+  it('leaves a plain command, a pipeline and an && chain unwrapped', async () => {
+    const app = host.cd('/srv/app');
+    expect(await commandOf(app, 'ls')).toBe('cd /srv/app && ls');
+    expect(await commandOf(app, 'ls *.log | wc -l')).toBe('cd /srv/app && ls *.log | wc -l');
+    expect(await commandOf(app, 'make && make install')).toBe('cd /srv/app && make && make install');
+    expect(await commandOf(app, 'echo a#b ${#x}')).toBe('cd /srv/app && echo a#b ${#x}'); // a # inside a word is no comment
+  });
+
+  it('groups a script with ; or || as { script; }', async () => {
+    const app = host.cd('/srv/app');
+    expect(await commandOf(app, 'echo a; echo b')).toBe('cd /srv/app && { echo a; echo b; }');
+    expect(await commandOf(app, 'test -f x || touch x')).toBe('cd /srv/app && { test -f x || touch x; }');
+    expect(await commandOf(app, 'sleep 1 & wait')).toBe('cd /srv/app && { sleep 1 & wait; }');
+  });
+
+  it('closes the group on a new line after a comment or a trailing &', async () => {
+    const app = host.cd('/srv/app');
+    expect(await commandOf(app, 'ls # list it')).toBe('cd /srv/app && { ls # list it\n}');
+    expect(await commandOf(app, '#!/bin/sh\nls')).toBe('cd /srv/app && { #!/bin/sh\nls\n}');
+    expect(await commandOf(app, 'server --port 80 &')).toBe('cd /srv/app && { server --port 80 &\n}');
+  });
+
+  it('closes the group on a new line when `; }` would be a syntax error', async () => {
+    // Each of these with `; }` appended is rejected by sh: `\n; }`, `EOF; }` (no end of the here-document), `;; }`.
+    const app = host.cd('/srv/app');
+    expect(await commandOf(app, 'echo a\necho b')).toBe('cd /srv/app && { echo a\necho b\n}');
+    expect(await commandOf(app, '\n  npm ci\n  npm run build\n')).toBe('cd /srv/app && { \n  npm ci\n  npm run build\n\n}');
+    expect(await commandOf(app, 'cat > .env <<EOF\nA=1\nEOF')).toBe('cd /srv/app && { cat > .env <<EOF\nA=1\nEOF\n}');
+    expect(await commandOf(app, 'echo a; echo b;')).toBe('cd /srv/app && { echo a; echo b;\n}');
+    expect(await commandOf(app, 'echo a; ')).toBe('cd /srv/app && { echo a; \n}');
+  });
+
+  it('groups behind env and prefix too, and each prefix on its own', async () => {
+    expect(await commandOf(host.env({ A: '1' }), 'a; b')).toBe('export A=1 && { a; b; }');
+    expect(await commandOf(host.prefix('a; b'), 'c')).toBe('{ a; b; } && c');
+    expect(await commandOf(host.cd('/srv').prefix('. venv/bin/activate').prefix('set -e; umask 022'), 'x; y')).toBe(
+      'cd /srv && . venv/bin/activate && { set -e; umask 022; } && { x; y; }',
+    );
+  });
+
+  it('groups inside sudo, and not at all without context', async () => {
+    await host.cd('/srv').sudo('a; b');
+    await host.exec('a; b');
+    await host.sudo('a; b');
+    expect(connection.commands).toEqual([`sudo -n -H -- sh -c 'cd /srv && { a; b; }'`, 'a; b', `sudo -n -H -- sh -c 'a; b'`]);
+  });
+});
+
+describe('process tag', () => {
+  it('runs every command as `export DEPLOYR_CMD=<uuid>; …`, logged without it', async () => {
+    const wire = new WireConnection('web-1');
+    const events: HostEvent[] = [];
+    const tagged = new Host(wire, { onEvent: (event) => events.push(event) });
+    await tagged.exec('uptime');
+    await tagged.cd('/srv').exec(cmd`login ${secret('pw')}`);
+    const [first, second] = wire.rendered as [string, string];
+    expect(first).toMatch(new RegExp(`^export DEPLOYR_CMD=${UUID}; uptime$`));
+    expect(second).toMatch(new RegExp(`^export DEPLOYR_CMD=${UUID}; cd /srv && login pw$`));
+    expect(tagOf(first)).not.toBe(tagOf(second)); // one tag per command
+    // Concealed: absent from what is logged, in the connection's record and in the events.
+    expect(wire.commands).toEqual(['uptime', 'cd /srv && login ***']);
+    expect(JSON.stringify(events)).not.toContain('DEPLOYR_CMD');
+  });
+
+  it('under sudo, hands the tag to the shell after sudo with env, logged as plain sudo', async () => {
+    const wire = new WireConnection('web-1');
+    const tagged = new Host(wire);
+    await tagged.sudo('whoami');
+    await tagged.as('www-data').cd('/srv/app').exec('ls');
+    const [first, second] = wire.rendered as [string, string];
+    // No export in front of sudo: sudo resets the environment, so the tag goes after it.
+    expect(first).toMatch(new RegExp(`^sudo -n -H -- env DEPLOYR_CMD=${UUID} sh -c whoami$`));
+    expect(second).toMatch(new RegExp(`^sudo -n -H -u www-data -- env DEPLOYR_CMD=${UUID} sh -c 'cd /srv/app && ls'$`));
+    expect(wire.commands).toEqual(['sudo -n -H -- sh -c whoami', `sudo -n -H -u www-data -- sh -c 'cd /srv/app && ls'`]);
+  });
+});
+
+describe('stopping a command', () => {
+  it('hands the transport only an AbortSignal, never a timeout', async () => {
+    const stoppable = new StoppableConnection();
+    await new Host(stoppable, { defaultTimeout: 5_000 }).exec('true', { timeout: 1_000 });
+    expect(stoppable.options).toHaveLength(1);
+    expect(stoppable.options[0]!.timeout).toBeUndefined();
+    expect(stoppable.options[0]!.signal).toBeInstanceOf(AbortSignal);
+  });
+
+  it('on timeout, kills everything tagged right away and again after the channel closed, outside the cd/env context', async () => {
+    const stoppable = new StoppableConnection();
+    const events: HostEvent[] = [];
+    const h = new Host(stoppable, { onEvent: (event) => events.push(event) });
+    const started = Date.now();
+    const error = (await h.cd('/srv/app').env({ A: '1' }).exec('sleep 300', { timeout: 50 }).catch((caught: unknown) => caught)) as CommandError;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error).toMatchObject({ timedOut: true, aborted: false, command: 'export A=1 && cd /srv/app && sleep 300' });
+    expect(error.hint).toMatch(/did not finish in time/);
+
+    const tag = tagOf(stoppable.rendered[0]!);
+    const sweep = sweepOf(tag);
+    expect(stoppable.log).toEqual([
+      'start: export A=1 && cd /srv/app && sleep 300',
+      `start: ${sweep}`, // at once, while the command still runs
+      `end: ${sweep}`,
+      'killed: export A=1 && cd /srv/app && sleep 300',
+      `start: ${sweep}`, // once more after it ended
+      `end: ${sweep}`,
+    ]);
+    // The sweeps carry a tag of their own, so a sweep never kills itself.
+    for (const line of stoppable.rendered.slice(1)) expect(line).toMatch(new RegExp(`^export DEPLOYR_CMD=(?!${tag})${UUID}; grep `));
+    // The sweeps are plumbing: only the command shows up in the events.
+    expect(events.map((event) => event.type)).toEqual(['command:start', 'command:end']);
+    expect(JSON.stringify(events)).not.toContain('grep');
+  });
+
+  it('on abort, does the same and throws aborted, even with nothrow', async () => {
+    const stoppable = new StoppableConnection();
+    const controller = new AbortController();
+    const running = new Host(stoppable).exec('sleep 300', { signal: controller.signal, nothrow: true }).catch((caught: unknown) => caught);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort();
+    const error = (await running) as CommandError;
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error).toMatchObject({ timedOut: false, aborted: true, command: 'sleep 300' });
+    expect(error.hint).toBeUndefined();
+    const sweep = sweepOf(tagOf(stoppable.rendered[0]!));
+    expect(stoppable.log).toEqual(['start: sleep 300', `start: ${sweep}`, `end: ${sweep}`, 'killed: sleep 300', `start: ${sweep}`, `end: ${sweep}`]);
+  });
+
+  it('sweeps through the same sudo context as the command', async () => {
+    const stoppable = new StoppableConnection();
+    const error = await new Host(stoppable).as('www-data').exec('sleep 300', { timeout: 50 }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ timedOut: true });
+    const tag = tagOf(stoppable.rendered[0]!);
+    const sweep = `sudo -n -H -u www-data -- sh -c ${quote(sweepOf(tag))}`;
+    expect(stoppable.log).toEqual([
+      `start: sudo -n -H -u www-data -- sh -c 'sleep 300'`,
+      `start: ${sweep}`,
+      `end: ${sweep}`,
+      `killed: sudo -n -H -u www-data -- sh -c 'sleep 300'`,
+      `start: ${sweep}`,
+      `end: ${sweep}`,
+    ]);
+    for (const line of stoppable.rendered.slice(1)) {
+      expect(line).toMatch(new RegExp(`^sudo -n -H -u www-data -- env DEPLOYR_CMD=(?!${tag})${UUID} sh -c `));
+    }
+  });
+
+  it('a signal aborted before the start: CommandError(aborted), not a DOMException', async () => {
+    const stoppable = new StoppableConnection();
+    const error = await new Host(stoppable).exec('touch /tmp/x', { signal: AbortSignal.abort() }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error).not.toBeInstanceOf(DOMException);
+    expect(error).toMatchObject({ aborted: true, timedOut: false, exitCode: null, command: 'touch /tmp/x' });
+    expect(stoppable.log).toContain('not started: touch /tmp/x');
+    expect(stoppable.log.filter((line) => line.includes('touch'))).toEqual(['not started: touch /tmp/x']);
+  });
+
+  it('a command that times out or is aborted while waiting for a channel fails at once, not after its sweeps waited too', async () => {
+    const queued = new StoppableConnection('web-1', true);
+    const h = new Host(queued);
+    let started = Date.now();
+    const timedOut = await h.exec('ls', { timeout: 50 }).catch((caught: unknown) => caught);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(timedOut).toBeInstanceOf(CommandError);
+    expect(timedOut).toMatchObject({ timedOut: true, aborted: false, command: 'ls' });
+
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    started = Date.now();
+    const aborted = await h.exec('ls', { signal: controller.signal }).catch((caught: unknown) => caught);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(aborted).toBeInstanceOf(CommandError);
+    expect(aborted).not.toBeInstanceOf(DOMException);
+    expect(aborted).toMatchObject({ timedOut: false, aborted: true });
+
+    // Nothing left waiting for a channel: a sweep for a command that never started has nothing to kill.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(queued.pending).toBe(0);
+    expect(queued.log.filter((line) => line.startsWith('queued: ls'))).toHaveLength(2);
   });
 });
 

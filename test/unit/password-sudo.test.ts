@@ -1,10 +1,13 @@
 // The password-sudo protocol (core/connection/sudo.ts) against a fake `sudo`:
-// a real shell script that behaves like `sudo -S -p PROMPT … -- sh -c CMD`,
+// a real shell script that behaves like
+// `sudo -S -H -p PROMPT [-u USER] -- env DEPLOYR_CMD=<tag> sh -c CMD`,
 // found first on PATH by the /bin/sh that LocalConnection starts.
 //
 // Why a wrapping connection for PATH: host.env() and host.prefix() apply
 // *inside* sudo's `sh -c`, so they cannot change which `sudo` runs. The
 // wrapper exports PATH in the outer shell, in front of the command Host built.
+import { execFileSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,11 +20,25 @@ import { CommandError } from '../../core/errors.js';
 
 const PASSWORD = `pa$$ w'rd "x" \`id\``;
 
+/** A v4 UUID, as a regular expression source: the tag every command carries. */
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}';
+
+/** Pids whose command line contains `text`. */
+function pidsMatching(text: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', text], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Like `sudo -S`: prints PROMPT on stderr, reads one line of stdin, compares
  * it with the password baked in; on a mismatch says "Sorry, try again." and
  * asks again, up to 3 times. Like the real one with -S, it prints no newline
- * after the answer. Logs its arguments and every answer it read.
+ * after the answer. Logs its arguments and every answer it read. Then runs
+ * everything after `--` as the command, as sudo does: `env VAR=value sh -c …`
+ * included.
  */
 function fakeSudoScript(log: string, password: string, options: { lecture?: boolean; splitPrompt?: boolean } = {}): string {
   // A lecture before the prompt, and a prompt written in two pieces: both things real sudo can do.
@@ -200,12 +217,52 @@ describe('with the right password', () => {
     const result = await sudo.host.as('www-data').cd('/tmp').env({ GREETING: 'hi there' }).exec('printf "%s in %s" "$GREETING" "$(pwd)"');
     expect(result.stdout).toBe('hi there in /tmp');
     const argv = (await sudo.log()).slice(before.length).split('\n')[0] as string;
-    expect(argv).toMatch(/^argv: <-S> <-H> <-p> <\[deployr-sudo-prompt:[0-9a-f]{16}\]> <-u> <www-data> <--> <sh> <-c> </);
+    // The whole argv: prompt, user, the tag through env, then the script: ready marker (same token), env, cd, command.
+    expect(argv).toMatch(
+      new RegExp(
+        String.raw`^argv: <-S> <-H> <-p> <\[deployr-sudo-prompt:([0-9a-f]{16})\]> <-u> <www-data> <--> <env> <DEPLOYR_CMD=${UUID}> <sh> <-c> ` +
+          String.raw`<printf '%s\\n' '\[deployr-sudo-ready:\1\]' >&2; export GREETING='hi there' && cd /tmp && printf "%s in %s" "\$GREETING" "\$\(pwd\)">$`,
+      ),
+    );
+  });
+
+  it('gives the command its tag (DEPLOYR_CMD) through env after sudo, a fresh one each time', async () => {
+    const before = await sudo.log();
+    const first = (await sudo.host.sudo('printf %s "$DEPLOYR_CMD"')).stdout;
+    const second = (await sudo.host.as('www-data').exec('printf %s "$DEPLOYR_CMD"')).stdout;
+    expect(first).toMatch(new RegExp(`^${UUID}$`));
+    expect(second).toMatch(new RegExp(`^${UUID}$`));
+    expect(second).not.toBe(first);
+    const argvs = (await sudo.log()).slice(before.length).match(/^argv: .*$/gm);
+    expect(argvs).toHaveLength(2);
+    expect(argvs![0]).toContain(`<--> <env> <DEPLOYR_CMD=${first}> <sh> <-c> `);
+    expect(argvs![1]).toContain(`<-u> <www-data> <--> <env> <DEPLOYR_CMD=${second}> <sh> <-c> `);
+  });
+
+  it('kills a timed-out command, sweeping through sudo with the password, and throws timedOut in bounded time', async () => {
+    const marker = `33.${randomInt(1e8, 1e9)}`;
+    const before = await sudo.log();
+    const started = Date.now();
+    const error = (await sudo.host.sudo(`sleep ${marker}; echo never`, { timeout: 500 }).catch((caught: unknown) => caught)) as CommandError;
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error).toMatchObject({ timedOut: true, aborted: false, stdout: '' });
+    expect(error.command).toBe(`sudo -S -H -- sh -c 'sleep ${marker}; echo never'`);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(pidsMatching(`sleep ${marker}`)).toEqual([]);
+    // The sweeps ran through the same sudo, each answered with the password, looking for this command's tag.
+    const log = (await sudo.log()).slice(before.length);
+    const tag = new RegExp(`<env> <DEPLOYR_CMD=(${UUID})> <sh> <-c> <printf [^\n]*sleep ${marker.replace('.', '\\.')}`).exec(log)?.[1];
+    expect(tag).toBeDefined();
+    const sweeps = log.match(new RegExp(`^argv: <-S> <-H> <-p> .* <--> <env> <DEPLOYR_CMD=(?!${tag})${UUID}> <sh> <-c> <printf .*grep -lzxF DEPLOYR_CMD=${tag} .*$`, 'gm'));
+    expect(sweeps).toHaveLength(2);
+    expect(log.match(/^answer: .*$/gm)).toEqual(Array.from({ length: 3 }, () => `answer: <${PASSWORD}>`));
   });
 
   it('reports a failing command as the command failing, not as a password problem', async () => {
     const error = (await sudo.host.sudo('echo broken >&2; exit 4').catch((caught: unknown) => caught)) as CommandError;
     expect(error).toBeInstanceOf(CommandError);
+    // Logged as plain `sudo -S -H -- sh -c`: no prompt flag, no tag, no ready marker.
+    expect(error.command).toBe(`sudo -S -H -- sh -c 'echo broken >&2; exit 4'`);
     expect(error.exitCode).toBe(4);
     expect(error.stderr).toBe('broken\n');
     expect(error.hint ?? '').not.toMatch(/password/);

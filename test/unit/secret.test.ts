@@ -16,7 +16,7 @@ import {
   pipe,
   inDir,
 } from '../../core/command/index.js';
-import { Host, RecordingConnection, type HostEvent } from '../../core/connection/index.js';
+import { Host, RecordingConnection, type Connection, type HostEvent } from '../../core/connection/index.js';
 import { CommandError } from '../../core/errors.js';
 
 const VALUE = 'hunter2-s3cr3t';
@@ -177,8 +177,39 @@ describe('CommandError from Host.exec', () => {
   it('passes masked output to onStdout/onStderr', async () => {
     const connection = new RecordingConnection().respond('print', { stdout: `out ${VALUE}`, stderr: `err ${VALUE}` });
     const host = new Host(connection);
+    const out: string[] = [];
+    const err: string[] = [];
+    await host.exec(cmd`print ${secret(VALUE)}`, { onStdout: (text) => out.push(text), onStderr: (text) => err.push(text) });
+    // Text that may be (the start of) a secret is held back until the next chunk or the end of the
+    // stream shows whether it is one, so the masked secret arrives as a chunk of its own.
+    expect(out).toEqual(['out ', MASK]);
+    expect(err).toEqual(['err ', MASK]);
+  });
+
+  it('masks a secret split across two chunks, never passing on a piece of it', async () => {
+    const chunks = [`out ${VALUE.slice(0, 5)}`, `${VALUE.slice(5)} and ${VALUE.slice(0, 3)}`, `${VALUE.slice(3)}!\n`];
+    const connection: Connection = {
+      name: 'chunky',
+      kind: 'recording',
+      async exec(_command, options = {}) {
+        for (const chunk of chunks) options.onStdout?.(Buffer.from(chunk));
+        const stdout = Buffer.from(chunks.join(''));
+        return { stdout, stderr: Buffer.alloc(0), code: 0, signal: null, timedOut: false, aborted: false };
+      },
+      put: async () => undefined,
+      get: async () => undefined,
+      close: async () => undefined,
+    };
+    const events: HostEvent[] = [];
+    const host = new Host(connection, { onEvent: (event) => events.push(event) });
     const seen: string[] = [];
-    await host.exec(cmd`print ${secret(VALUE)}`, { onStdout: (text) => seen.push(text), onStderr: (text) => seen.push(text) });
-    expect(seen).toEqual([`out ${MASK}`, `err ${MASK}`]);
+    const result = await host.exec(cmd`print ${secret(VALUE)}`, { onStdout: (text) => seen.push(text) });
+    expect(seen.join('')).toBe(`out ${MASK} and ${MASK}!\n`);
+    for (const text of seen) {
+      for (let length = 3; length <= VALUE.length; length += 1) expect(text).not.toContain(VALUE.slice(0, length));
+    }
+    const streamed = events.flatMap((event) => (event.type === 'command:output' ? [event.text] : []));
+    expect(streamed).toEqual(seen);
+    expect(result.stdout).toBe(chunks.join('')); // the result keeps the command's own output, unmasked
   });
 });

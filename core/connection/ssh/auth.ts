@@ -59,6 +59,7 @@ async function keyFileMethod(
     data = await readFile(file);
   } catch (error) {
     throw new ConfigError(`${settings.name}: cannot read SSH key ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`, {
+      host: settings.name,
       hint: 'check ssh.identityFile (or IdentityFile in ~/.ssh/config) points to your private key',
       cause: error,
     });
@@ -84,10 +85,12 @@ async function keyFileMethod(
   }
   if (isEncryptedKeyError(parsed)) {
     throw new ConfigError(`${settings.name}: SSH key ${file} is protected by a passphrase and none was given`, {
+      host: settings.name,
       hint: 'set ssh.passphrase (e.g. secret(process.env.DEPLOY_KEY_PASSPHRASE)), or add the key to ssh-agent with ssh-add',
     });
   }
   throw new ConfigError(`${settings.name}: cannot use SSH key ${file}: ${parsed.message}`, {
+    host: settings.name,
     hint: passphrase === undefined ? 'check that the file is an OpenSSH or PEM private key' : 'check ssh.passphrase for this key',
   });
 }
@@ -107,6 +110,7 @@ export async function planAuth(settings: ResolvedSshSettings): Promise<AuthPlan>
     const parsed = utils.parseKey(settings.privateKey, passphrase);
     if (parsed instanceof Error) {
       throw new ConfigError(`${settings.name}: ssh.privateKey cannot be used: ${parsed.message}`, {
+        host: settings.name,
         hint: 'pass the private key text (OpenSSH or PEM format), and ssh.passphrase when it is encrypted',
       });
     }
@@ -142,6 +146,7 @@ export async function planAuth(settings: ResolvedSshSettings): Promise<AuthPlan>
 
   if (methods.length === 0) {
     throw new ConfigError(`${settings.name}: no way to log in as ${username}: no key configured, no ssh-agent running, no ~/.ssh/id_* key`, {
+      host: settings.name,
       hint: 'set ssh.identityFile for this host (or IdentityFile in ~/.ssh/config), or start ssh-agent and ssh-add your key',
     });
   }

@@ -16,7 +16,7 @@ import type { ResolvedSshSettings } from './options.js';
 /** The parts of a host's identity a verifier needs: where it is and what it is called. */
 export type HostKeySubject = Pick<
   ResolvedSshSettings,
-  'name' | 'hostname' | 'hostKeyAlias' | 'port' | 'hostKeyFingerprints' | 'knownHostsFiles' | 'recordKnownHostsFile' | 'strictHostKeyChecking'
+  'name' | 'hostname' | 'hostKeyAlias' | 'port' | 'hostKeyFingerprints' | 'knownHostsFiles' | 'recordKnownHostsFile' | 'hashKnownHosts' | 'strictHostKeyChecking'
 >;
 
 export interface HostKeyCheck {
@@ -122,7 +122,7 @@ export async function prepareHostKeyCheck(subject: HostKeySubject, loaded?: Know
         );
       case 'unknown':
         if (subject.strictHostKeyChecking === 'accept-new' && subject.recordKnownHostsFile) {
-          const line = formatKnownHostsLine(lookupName(subject), subject.port, keyType, key);
+          const line = formatKnownHostsLine(lookupName(subject), subject.port, keyType, key, { hash: subject.hashKnownHosts });
           appendKnownHost(subject.recordKnownHostsFile, line).then(
             () => {
               recordedLine = line;

@@ -73,6 +73,8 @@ export interface ResolvedSshSettings {
   hostKeyFingerprints: string[];
   knownHostsFiles: string[];
   recordKnownHostsFile?: string;
+  /** Record accepted keys hashed (HashKnownHosts in ~/.ssh/config; on by default in Debian's ssh_config). */
+  hashKnownHosts: boolean;
   strictHostKeyChecking: HostKeyPolicy;
   connectTimeout: number;
   keepaliveInterval: number;

@@ -57,6 +57,7 @@ export async function resolveSshSettings(target: SshTarget): Promise<ResolvedSsh
     hostKeyFingerprints: ssh.hostKeyFingerprints ?? [],
     knownHostsFiles: [...new Set(knownHostsFiles)],
     ...(recordKnownHostsFile === undefined ? {} : { recordKnownHostsFile }),
+    hashKnownHosts: config?.hashKnownHosts ?? false,
     strictHostKeyChecking: ssh.strictHostKeyChecking ?? policyFrom(config?.strictHostKeyChecking),
     connectTimeout: ssh.connectTimeout ?? (config?.connectTimeout ? config.connectTimeout * 1000 : SSH_DEFAULTS.connectTimeout),
     keepaliveInterval:

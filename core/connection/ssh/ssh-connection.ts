@@ -4,7 +4,7 @@ import type { Command } from '../../command/index.js';
 import { ConnectionError, TransferError } from '../../errors.js';
 import { Semaphore } from '../../util/semaphore.js';
 import { OutputCollector, feedStdin, watchDeadline } from '../exec-collector.js';
-import type { Connection, TransferOptions, TransportExecOptions, TransportExecResult } from '../types.js';
+import { notStarted, type Connection, type TransferOptions, type TransportExecOptions, type TransportExecResult } from '../types.js';
 import type { SshConnector } from './connector.js';
 import { SSH_DEFAULTS, type ResolvedSshSettings, type SshTarget } from './options.js';
 
@@ -78,8 +78,15 @@ export class SshConnection implements Connection {
   }
 
   async exec(command: Command, options: TransportExecOptions = {}): Promise<TransportExecResult> {
+    if (options.signal?.aborted) return notStarted();
     const client = await this.clientReady();
-    const release = await this.channels.acquire(options.signal);
+    let release: () => void;
+    try {
+      release = await this.channels.acquire(options.signal);
+    } catch (error) {
+      if (options.signal?.aborted) return notStarted(); // stopped while queued for a channel
+      throw error;
+    }
     try {
       return await this.run(client, command, options);
     } finally {
@@ -180,10 +187,11 @@ export class SshConnection implements Connection {
       });
     }
     const sftp = await this.sftpOrError('upload', localPath, remotePath);
+    const target = this.sftpPath(remotePath);
     await new Promise<void>((resolve, reject) => {
       sftp.fastPut(
         localPath,
-        remotePath,
+        target,
         {
           mode: options.mode ?? source.mode & 0o7777,
           step: (transferred: number, _chunk: number, total: number) => options.onProgress?.(transferred, total),
@@ -195,9 +203,10 @@ export class SshConnection implements Connection {
 
   async get(remotePath: string, localPath: string, options: TransferOptions = {}): Promise<void> {
     const sftp = await this.sftpOrError('download', remotePath, localPath);
+    const source = this.sftpPath(remotePath);
     await new Promise<void>((resolve, reject) => {
       sftp.fastGet(
-        remotePath,
+        source,
         localPath,
         {
           ...(options.mode === undefined ? {} : { mode: options.mode }),
@@ -206,6 +215,19 @@ export class SshConnection implements Connection {
         (error) => (error ? reject(this.transferError('download', remotePath, localPath, error)) : resolve()),
       );
     });
+  }
+
+  /** SFTP resolves relative paths against the login user's home, so `~/x` is `x`; `~user` it cannot expand. */
+  private sftpPath(path: string): string {
+    if (path === '~' || path === '~/') return '.';
+    if (path.startsWith('~/')) return path.slice(2);
+    if (path.startsWith('~')) {
+      throw new TransferError(`${this.name}: cannot transfer ${path}: SFTP does not expand ~user paths`, {
+        host: this.name,
+        hint: 'use an absolute path',
+      });
+    }
+    return path;
   }
 
   private async sftpOrError(what: string, from: string, to: string): Promise<SFTPWrapper> {
