@@ -189,6 +189,7 @@ export class Host {
       onStderr: stderr.push,
       signal: stop.signal,
       ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+      ...(tracked ? {} : { urgent: true }), // untracked runs are kill sweeps
     };
     let command: Command;
     let finish = (): void => undefined;

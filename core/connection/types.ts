@@ -10,6 +10,8 @@ export interface TransportExecOptions {
   /** Kill the command after this many milliseconds. */
   timeout?: number;
   signal?: AbortSignal;
+  /** Jump the queue for a channel: for the sweeps that stop other commands, which must not wait behind them. */
+  urgent?: boolean;
 }
 
 /** A finished command. Transports never throw for a non-zero exit; the Host decides. */

@@ -11,8 +11,11 @@ export class Semaphore {
     this.available = size;
   }
 
-  /** Resolves when a slot is free; call the returned function exactly once to free it. */
-  async acquire(signal?: AbortSignal): Promise<() => void> {
+  /**
+   * Resolves when a slot is free; call the returned function exactly once to
+   * free it. `urgent` waiters go to the front of the queue.
+   */
+  async acquire(signal?: AbortSignal, urgent = false): Promise<() => void> {
     signal?.throwIfAborted();
     if (this.available > 0) {
       this.available -= 1;
@@ -28,7 +31,8 @@ export class Semaphore {
         if (index >= 0) this.waiters.splice(index, 1);
         reject(signal?.reason);
       };
-      this.waiters.push(wake);
+      if (urgent) this.waiters.unshift(wake);
+      else this.waiters.push(wake);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
     return this.releaser();

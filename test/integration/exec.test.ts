@@ -334,12 +334,9 @@ describe('timeouts and aborts', () => {
     }
   });
 
-  // KNOWN LIMITATION (reported): the kill sweeps queue for a channel behind
-  // every command already waiting, so with the channels busy a timeout is
-  // reported only when the queue moves (up to 2 × 10 s, the sweeps' own
-  // timeout). When sweeps get a channel ahead of the queue, this test fails:
-  // turn it.fails into it.
-  it.fails('a timeout is reported in bounded time even while other commands wait for channels', async () => {
+  // The kill sweeps take the next free channel ahead of every queued command
+  // (urgent), so with the channels busy a timeout is still reported promptly.
+  it('a timeout is reported in bounded time even while other commands wait for channels', async () => {
     const own = fleetHosts(fleet);
     try {
       const h = own.host('h1', { maxChannels: 2 });

@@ -43,6 +43,18 @@ describe('Semaphore', () => {
     expect(semaphore.pending).toBe(0);
   });
 
+  it('serves an urgent waiter before the ones already queued', async () => {
+    const semaphore = new Semaphore(1);
+    const release = await semaphore.acquire();
+    const order: string[] = [];
+    const queued = semaphore.acquire().then((free) => (order.push('queued'), free));
+    const urgent = semaphore.acquire(undefined, true).then((free) => (order.push('urgent'), free));
+    release();
+    (await urgent)();
+    (await queued)();
+    expect(order).toEqual(['urgent', 'queued']);
+  });
+
   it('does not let a newcomer barge in ahead of a waiter', async () => {
     const semaphore = new Semaphore(1);
     const release = await semaphore.acquire();

@@ -82,7 +82,7 @@ export class SshConnection implements Connection {
     const client = await this.clientReady();
     let release: () => void;
     try {
-      release = await this.channels.acquire(options.signal);
+      release = await this.channels.acquire(options.signal, options.urgent);
     } catch (error) {
       if (options.signal?.aborted) return notStarted(); // stopped while queued for a channel
       throw error;
