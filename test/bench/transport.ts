@@ -2,7 +2,7 @@
 // test fleet, in the same run, reported as ratios (no absolute thresholds).
 //
 //   npm run bench                      # starts its own 10-host fleet (prefix dpbench)
-//   BENCH_REPS=7 npm run bench         # more repetitions (median is reported)
+//   BENCH_REPS=11 npm run bench        # more paired repetitions
 //   npm run bench -- --json            # machine-readable
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +15,7 @@ import { bareConnect, bareExec, barePutDir, type BareClient } from './bare-ssh2.
 process.env.DEPLOYR_FLEET_PREFIX ??= 'dpbench';
 process.env.DEPLOYR_FLEET_SUBNET ??= '10.213.30';
 
-const REPS = Number(process.env.BENCH_REPS ?? 5);
+const REPS = Number(process.env.BENCH_REPS ?? 7);
 const HOSTS = 10;
 const COMMANDS = 20;
 const FILES = 500;
@@ -59,6 +59,12 @@ async function bareHosts(fleet: FleetState, hosts: FleetHost[]): Promise<BareCli
   return Promise.all(hosts.map((h) => bareConnect(h.address, h.port, fleet.user, fleet.clientKey)));
 }
 
+async function clearBench(fleet: FleetState, hosts: FleetHost[]): Promise<void> {
+  const clients = await bareHosts(fleet, hosts);
+  await Promise.all(clients.map((client) => bareExec(client, 'rm -rf /srv/bench')));
+  clients.forEach((client) => client.end());
+}
+
 async function makeTree(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'deployr-bench-'));
   const perFile = Math.floor(TOTAL_BYTES / FILES);
@@ -70,22 +76,42 @@ async function makeTree(): Promise<string> {
   return root;
 }
 
-/** Runs both sides REPS times, alternating which goes first, and keeps the medians. */
-async function compare(scenario: string, target: number, deployr: (rep: number) => Promise<unknown>, baseline: (rep: number) => Promise<unknown>): Promise<Row> {
+interface Side {
+  /** The timed part. */
+  run: (rep: number) => Promise<unknown>;
+  /** Untimed clean-up after each run. */
+  after?: (rep: number) => Promise<unknown>;
+}
+
+/**
+ * Runs both sides REPS times, alternating which goes first. The ratio is the
+ * median of the per-repetition ratios: pairing each run with its neighbour
+ * cancels most of the machine's drift (2 cores shared with 10 sshds).
+ */
+async function compare(scenario: string, target: number, deployr: Side, baseline: Side): Promise<Row> {
   const ours: number[] = [];
   const theirs: number[] = [];
+  const ratios: number[] = [];
+  const measure = async (side: Side, rep: number): Promise<number> => {
+    const ms = await time(() => side.run(rep));
+    await side.after?.(rep);
+    return ms;
+  };
   for (let rep = 0; rep < REPS; rep += 1) {
+    let mine: number;
+    let bare: number;
     if (rep % 2 === 0) {
-      ours.push(await time(() => deployr(rep)));
-      theirs.push(await time(() => baseline(rep)));
+      mine = await measure(deployr, rep);
+      bare = await measure(baseline, rep);
     } else {
-      theirs.push(await time(() => baseline(rep)));
-      ours.push(await time(() => deployr(rep)));
+      bare = await measure(baseline, rep);
+      mine = await measure(deployr, rep);
     }
+    ours.push(mine);
+    theirs.push(bare);
+    ratios.push(mine / bare);
   }
-  const deployrMs = median(ours);
-  const baselineMs = median(theirs);
-  return { scenario, deployrMs, baselineMs, ratio: deployrMs / baselineMs, target };
+  return { scenario, deployrMs: median(ours), baselineMs: median(theirs), ratio: median(ratios), target };
 }
 
 async function main(): Promise<void> {
@@ -104,15 +130,19 @@ async function main(): Promise<void> {
       await compare(
         `(a) connect + ${COMMANDS} sequential commands, 1 host`,
         1.2,
-        async () => {
-          const { list, close } = deployrHosts(fleet, one);
-          for (let i = 0; i < COMMANDS; i += 1) await list[0]!.exec(cmd`echo ${i}`);
-          await close();
+        {
+          run: async () => {
+            const { list, close } = deployrHosts(fleet, one);
+            for (let i = 0; i < COMMANDS; i += 1) await list[0]!.exec(cmd`echo ${i}`);
+            await close();
+          },
         },
-        async () => {
-          const [client] = await bareHosts(fleet, one);
-          for (let i = 0; i < COMMANDS; i += 1) await bareExec(client!, `echo ${i}`);
-          client!.end();
+        {
+          run: async () => {
+            const [client] = await bareHosts(fleet, one);
+            for (let i = 0; i < COMMANDS; i += 1) await bareExec(client!, `echo ${i}`);
+            client!.end();
+          },
         },
       ),
     );
@@ -121,19 +151,23 @@ async function main(): Promise<void> {
       await compare(
         `(b) connect + ${COMMANDS} commands on each of ${HOSTS} hosts`,
         1.2,
-        async () => {
-          const { list, close } = deployrHosts(fleet, ten);
-          await Promise.all(list.map(async (host) => {
-            for (let i = 0; i < COMMANDS; i += 1) await host.exec(cmd`echo ${i}`);
-          }));
-          await close();
+        {
+          run: async () => {
+            const { list, close } = deployrHosts(fleet, ten);
+            await Promise.all(list.map(async (host) => {
+              for (let i = 0; i < COMMANDS; i += 1) await host.exec(cmd`echo ${i}`);
+            }));
+            await close();
+          },
         },
-        async () => {
-          const clients = await bareHosts(fleet, ten);
-          await Promise.all(clients.map(async (client) => {
-            for (let i = 0; i < COMMANDS; i += 1) await bareExec(client, `echo ${i}`);
-          }));
-          clients.forEach((client) => client.end());
+        {
+          run: async () => {
+            const clients = await bareHosts(fleet, ten);
+            await Promise.all(clients.map(async (client) => {
+              for (let i = 0; i < COMMANDS; i += 1) await bareExec(client, `echo ${i}`);
+            }));
+            clients.forEach((client) => client.end());
+          },
         },
       ),
     );
@@ -142,17 +176,21 @@ async function main(): Promise<void> {
       await compare(
         `(c) connect + putDir ${FILES} files / ${TOTAL_BYTES / 1024 / 1024} MiB to ${HOSTS} hosts`,
         1.2,
-        async (rep) => {
-          const { list, close } = deployrHosts(fleet, ten);
-          await Promise.all(list.map((host) => host.putDir(tree, `/srv/bench/deployr-${rep}`)));
-          await Promise.all(list.map((host) => host.exec(cmd`rm -rf /srv/bench`)));
-          await close();
+        {
+          run: async (rep) => {
+            const { list, close } = deployrHosts(fleet, ten);
+            await Promise.all(list.map((host) => host.putDir(tree, `/srv/bench/deployr-${rep}`)));
+            await close();
+          },
+          after: () => clearBench(fleet, ten),
         },
-        async (rep) => {
-          const clients = await bareHosts(fleet, ten);
-          await Promise.all(clients.map((client) => barePutDir(client, tree, `/srv/bench/bare-${rep}`)));
-          await Promise.all(clients.map((client) => bareExec(client, 'rm -rf /srv/bench')));
-          clients.forEach((client) => client.end());
+        {
+          run: async (rep) => {
+            const clients = await bareHosts(fleet, ten);
+            await Promise.all(clients.map((client) => barePutDir(client, tree, `/srv/bench/bare-${rep}`)));
+            clients.forEach((client) => client.end());
+          },
+          after: () => clearBench(fleet, ten),
         },
       ),
     );
@@ -160,7 +198,7 @@ async function main(): Promise<void> {
     if (json) {
       console.log(JSON.stringify({ reps: REPS, hosts: HOSTS, rows }, null, 2));
     } else {
-      console.log(`\ndeployr transport vs bare ssh2 — median of ${REPS} runs each, same fleet, same run\n`);
+      console.log(`\ndeployr transport vs bare ssh2 — ${REPS} paired runs, same fleet, same run (times: medians; ratio: median of per-pair ratios)\n`);
       console.log('scenario'.padEnd(62) + 'deployr'.padStart(10) + 'bare ssh2'.padStart(12) + 'ratio'.padStart(9) + '  target');
       for (const row of rows) {
         const verdict = row.ratio <= row.target ? 'ok' : 'OVER';
