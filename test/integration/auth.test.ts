@@ -11,7 +11,7 @@ import { ConfigError, ConnectionError, Host, SshConnector, type SshOptions, type
 import { run, runOk } from '../fleet/exec.js';
 import type { FleetHost, FleetState } from '../fleet/fleet.js';
 import { useFleet } from '../fleet/use-fleet.js';
-import { fleetTarget, hostNamed } from './fleet-targets.js';
+import { fleetTarget, hostNamed, connectFailure } from './fleet-targets.js';
 
 let fleet: FleetState;
 let scratch: string;
@@ -37,17 +37,7 @@ async function whoami(t: SshTarget): Promise<string> {
   }
 }
 
-async function failure(t: SshTarget): Promise<Error> {
-  const connector = new SshConnector();
-  try {
-    await connector.connect(t);
-  } catch (error) {
-    return error as Error;
-  } finally {
-    await connector.closeAll();
-  }
-  throw new Error(`connecting to ${t.name} succeeded; expected it to fail`);
-}
+const failure = connectFailure;
 
 async function fingerprint(file: string): Promise<string> {
   const out = await runOk('ssh-keygen', ['-lf', file.endsWith('.pub') ? file : `${file}.pub`]);

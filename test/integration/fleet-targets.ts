@@ -41,3 +41,16 @@ export function fleetHosts(fleet: FleetState) {
     close: () => connector.closeAll(),
   };
 }
+
+/** Connects with a fresh connector and returns the error; fails the test if the connection succeeds. */
+export async function connectFailure(target: SshTarget): Promise<Error> {
+  const connector = new SshConnector();
+  try {
+    await connector.connect(target);
+  } catch (error) {
+    return error as Error;
+  } finally {
+    await connector.closeAll();
+  }
+  throw new Error(`connecting to ${target.name} succeeded; expected it to fail`);
+}

@@ -3,7 +3,6 @@
 // pinned fingerprints, accept-new recording, and key type negotiation.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { Host, HostKeyError, SshConnector, type SshOptions, type SshTarget } fro
 import type { FleetHost, FleetState } from '../fleet/fleet.js';
 import { useFleet } from '../fleet/use-fleet.js';
 import { fleetTarget, hostNamed } from './fleet-targets.js';
+import { startTcpRelay, type TcpRelay } from './tcp-relay.js';
 
 let fleet: FleetState;
 let scratch: string;
@@ -156,30 +156,15 @@ describe('known_hosts', () => {
 
 describe('non-standard port: [addr]:port', () => {
   // A TCP relay on 127.0.0.1:<random port> to h1's sshd, so the host is reached on a port other than 22.
-  let relay: net.Server;
-  const relaySockets = new Set<net.Socket>();
+  let relay: TcpRelay;
   let port: number;
 
   beforeAll(async () => {
-    relay = net.createServer((client) => {
-      const upstream = net.connect({ host: h1.address, port: h1.port });
-      relaySockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      const drop = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
-    });
-    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-    port = (relay.address() as net.AddressInfo).port;
+    relay = await startTcpRelay(h1.address, h1.port);
+    port = relay.port;
   });
 
-  afterAll(async () => {
-    for (const s of relaySockets) s.destroy();
-    await new Promise<void>((resolve) => relay.close(() => resolve()));
-  });
+  afterAll(() => relay.close());
 
   const relayTarget = (ssh: SshOptions): SshTarget => ({ ...fleetTarget(fleet, h1, ssh), name: 'h1-relay', address: '127.0.0.1', port });
 

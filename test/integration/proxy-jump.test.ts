@@ -3,14 +3,14 @@
 // share one jump connection, failures name the jump host, and chains work.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError, Host, HostKeyError, SshConnector, type SshOptions, type SshTarget } from '../../core/index.js';
 import { hostShell, type FleetHost, type FleetState } from '../fleet/fleet.js';
 import { useFleet } from '../fleet/use-fleet.js';
-import { fleetTarget, hostNamed } from './fleet-targets.js';
+import { fleetTarget, hostNamed, connectFailure } from './fleet-targets.js';
+import { startTcpRelay, type TcpRelay } from './tcp-relay.js';
 
 let fleet: FleetState;
 let scratch: string;
@@ -42,17 +42,7 @@ async function whereAmI(connector: SshConnector, t: SshTarget): Promise<string> 
   return (await new Host(connection).exec(`cat /srv/${marker}`)).stdout.trim();
 }
 
-async function failure(t: SshTarget): Promise<Error> {
-  const connector = new SshConnector();
-  try {
-    await connector.connect(t);
-  } catch (error) {
-    return error as Error;
-  } finally {
-    await connector.closeAll();
-  }
-  throw new Error(`connecting to ${t.name} succeeded; expected it to fail`);
-}
+const failure = connectFailure;
 
 const logOf = (h: FleetHost) => path.join(h.root, 'sshd.log');
 const logSize = (h: FleetHost) => statSync(logOf(h)).size;
@@ -147,32 +137,15 @@ describe('ProxyJump', () => {
 
 describe('one jump connection for many targets', () => {
   // h1 reached through a counting TCP relay on 127.0.0.1: every TCP connection to the bastion is seen.
-  let relay: net.Server;
-  const relaySockets = new Set<net.Socket>();
+  let relay: TcpRelay;
   let relayPort: number;
-  let relayed = 0;
 
   beforeAll(async () => {
-    relay = net.createServer((client) => {
-      relayed += 1;
-      const upstream = net.connect({ host: h1.address, port: h1.port });
-      relaySockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      const drop = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
-    });
-    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-    relayPort = (relay.address() as net.AddressInfo).port;
+    relay = await startTcpRelay(h1.address, h1.port);
+    relayPort = relay.port;
   });
 
-  afterAll(async () => {
-    for (const s of relaySockets) s.destroy();
-    await new Promise<void>((resolve) => relay.close(() => resolve()));
-  });
+  afterAll(() => relay.close());
 
   it('several targets behind one bastion share a single jump connection', async () => {
     // Every host but the bastion and the last one (other test files stop the last host now and then).
@@ -189,7 +162,7 @@ describe('one jump connection for many targets', () => {
     } finally {
       await connector.closeAll();
     }
-    expect(relayed).toBe(1);
+    expect(relay.connections).toBe(1);
     behind.forEach((h, i) => expect(acceptedFrom(h, offsets[i] as number, h1.address).length).toBeGreaterThanOrEqual(1));
   });
 
@@ -199,18 +172,18 @@ describe('one jump connection for many targets', () => {
     const connector = new SshConnector();
     try {
       expect(await whereAmI(connector, target(h2, { proxyJump, knownHostsFiles: [known] }))).toBe('h2');
-      const before = relayed;
-      for (const s of relaySockets) s.destroy(); // the link to the bastion drops
+      const before = relay.connections;
+      relay.dropAll(); // the link to the bastion drops
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(await whereAmI(connector, target(h3, { proxyJump, knownHostsFiles: [known] }))).toBe('h3');
-      expect(relayed).toBe(before + 1);
+      expect(relay.connections).toBe(before + 1);
     } finally {
       await connector.closeAll();
     }
   });
 
   it('separate connectors do not share jump connections', async () => {
-    const before = relayed;
+    const before = relay.connections;
     const known = knownHostsFile(`[127.0.0.1]:${relayPort} ${hostPub(h1)}`, `${pattern(h2)} ${hostPub(h2)}`);
     const a = new SshConnector();
     const b = new SshConnector();
@@ -220,6 +193,6 @@ describe('one jump connection for many targets', () => {
     } finally {
       await Promise.all([a.closeAll(), b.closeAll()]);
     }
-    expect(relayed - before).toBe(2);
+    expect(relay.connections - before).toBe(2);
   });
 });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError, Host, HostKeyError, SshConnector, type SshConnection, type SshTarget } from '../../core/index.js';
 import { hostShell, type FleetHost, type FleetState } from '../fleet/fleet.js';
 import { useFleet } from '../fleet/use-fleet.js';
-import { hostNamed } from './fleet-targets.js';
+import { hostNamed, connectFailure } from './fleet-targets.js';
 
 let fleet: FleetState;
 let scratch: string;
@@ -57,17 +57,7 @@ async function withConnection<T>(t: SshTarget, fn: (connection: SshConnection, h
   }
 }
 
-async function failure(t: SshTarget): Promise<Error> {
-  const connector = new SshConnector();
-  try {
-    await connector.connect(t);
-  } catch (error) {
-    return error as Error;
-  } finally {
-    await connector.closeAll();
-  }
-  throw new Error(`connecting to ${t.name} succeeded; expected it to fail`);
-}
+const failure = connectFailure;
 
 const out = async (host: Host, command: string) => (await host.exec(command)).stdout.trim();
 
