@@ -98,7 +98,7 @@ describe('built package under plain node', () => {
     await writeFile(
       script,
       `
-import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Host, SshConnector, cmd, secret, CommandError, ConnectionError } from 'deployr';
@@ -127,6 +127,7 @@ try {
   await host.put(path.join(dir, 'file.txt'), remote + '/put.txt');
   await host.putDir(dir, remote + '/tree');
   out.files = (await host.exec(cmd\`cat \${remote}/put.txt \${remote}/tree/file.txt && rm -rf \${remote}\`)).stdout;
+  rmSync(dir, { recursive: true, force: true });
 
   const pw = new Host(connector.connection(target(state.passwordUser, state.clientKey)), { sudoPassword: state.password });
   out.pwSudo = (await pw.sudo('id -u')).stdout.trim();
