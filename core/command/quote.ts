@@ -3,7 +3,8 @@
  * specially stay bare so logged commands read naturally; everything else is
  * single-quoted, the one quoting form in which no character is special.
  */
-const SAFE_BARE = /^[A-Za-z0-9_\/.,:@%+=-]+$/;
+// A leading '=' stays quoted: zsh expands `=word` to the path of the program `word`.
+const SAFE_BARE = /^[A-Za-z0-9_\/.,:@%+-][A-Za-z0-9_\/.,:@%+=-]*$/;
 
 export function quote(value: string): string {
   if (value === '') return "''";

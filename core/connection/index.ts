@@ -3,8 +3,8 @@ export { Host, type ExecOptions, type ExecResult, type HostEvent, type HostOptio
 export type { PutDirOptions, PutDirProgress, PutDirResult } from './put-dir.js';
 export { LocalConnection, type LocalConnectionOptions } from './local.js';
 export { RecordingConnection, type RecordedCall, type ScriptedResult } from './recording.js';
-export { SshConnector, type SshConnectorOptions } from './ssh/connector.js';
-export { SshConnection } from './ssh/ssh-connection.js';
+export { SshConnector, type SshConnectorOptions, type HostKeyRecorded } from './ssh/connector.js';
+export type { SshConnection } from './ssh/ssh-connection.js';
 export type { SshOptions, SshTarget, HostKeyPolicy, ResolvedSshSettings } from './ssh/options.js';
 export { parseHostString, type ParsedHostString } from './ssh/parse-target.js';
 export { fingerprintSha256 } from './ssh/known-hosts.js';

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Host, HostKeyError, SshConnector, type SshOptions, type SshTarget } from '../../core/index.js';
+import { Host, HostKeyError, SshConnector, type HostKeyRecorded, type SshOptions, type SshTarget } from '../../core/index.js';
 import type { FleetHost, FleetState } from '../fleet/fleet.js';
 import { useFleet } from '../fleet/use-fleet.js';
 import { fleetTarget, hostNamed } from './fleet-targets.js';
@@ -202,6 +202,24 @@ describe('pinned fingerprints', () => {
     expect(error.fingerprint).toBe(keygenFingerprint(h1, 'ed25519'));
     expect(error.message).toMatch(/pinned/);
   });
+
+  it('a pin does not override @revoked: a revoked key stays refused even when it is the pinned one', async () => {
+    const file = knownHostsFile(`@revoked * ${hostPub(h1, 'ed25519')}`);
+    const fp = keygenFingerprint(h1, 'ed25519');
+    const error = await hostKeyFailure(target(h1, { knownHostsFiles: [file], hostKeyFingerprints: [fp] }));
+    expect(error.reason).toBe('revoked');
+    expect(error.fingerprint).toBe(fp);
+    expect(error.host).toBe('h1');
+    expect(error.message).toContain(`${file}:1`);
+    // The revocation is what refuses it: the same pin without that line connects.
+    expect(await connectAndRun(target(h1, { knownHostsFiles: [knownHostsFile()], hostKeyFingerprints: [fp] }))).toBe(`connected-${fleet.user}`);
+  });
+
+  it('a pin still replaces plain known_hosts lines: a revoked key of another host does not refuse the pinned one', async () => {
+    const file = knownHostsFile(`@revoked * ${hostPub(h2, 'ed25519')}`, `${pattern(h1)} ${hostPub(h2, 'ed25519')}`);
+    const t = target(h1, { knownHostsFiles: [file], hostKeyFingerprints: [keygenFingerprint(h1, 'ed25519')] });
+    expect(await connectAndRun(t)).toBe(`connected-${fleet.user}`);
+  });
 });
 
 describe('accept-new', () => {
@@ -218,6 +236,20 @@ describe('accept-new', () => {
     expect(await connectAndRun(target(h1, { knownHostsFiles: [record], strictHostKeyChecking: 'yes' }))).toBe(`connected-${fleet.user}`);
     // Still strict: another host is not covered by the recorded line.
     expect((await hostKeyFailure(target(h2, { knownHostsFiles: [record], strictHostKeyChecking: 'yes' }))).reason).toBe('unknown');
+  });
+
+  it('reports every recorded key through onHostKeyRecorded, and only new ones', async () => {
+    const record = path.join(scratch, 'reported_known_hosts');
+    const seen: HostKeyRecorded[] = [];
+    const connector = new SshConnector({ onHostKeyRecorded: (event) => seen.push(event) });
+    try {
+      const t = target(h1, { knownHostsFiles: [record], recordKnownHostsFile: record, strictHostKeyChecking: 'accept-new' });
+      await connector.connect(t);
+      await connector.connect({ ...t, name: 'h1-again' }); // now known: nothing new to report
+    } finally {
+      await connector.closeAll();
+    }
+    expect(seen).toEqual([{ host: 'h1', file: record, line: `${pattern(h1)} ${hostPub(h1, 'ed25519')}` }]);
   });
 });
 

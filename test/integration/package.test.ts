@@ -79,15 +79,36 @@ describe('built package under plain node', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const exports = JSON.parse(r.stdout) as Record<string, string>;
-    for (const name of ['Host', 'SshConnector', 'SshConnection', 'LocalConnection', 'RecordingConnection', 'Command', 'Secret']) {
-      expect(exports[name], name).toBe('function');
-    }
-    for (const name of ['cmd', 'raw', 'secret', 'quote', 'and', 'or', 'pipe', 'withEnv', 'shell', 'revealSecret', 'isDeployrError', 'parseHostString', 'fingerprintSha256']) {
-      expect(exports[name], name).toBe('function');
-    }
-    for (const name of ['DeployrError', 'ConfigError', 'ConnectionError', 'HostKeyError', 'CommandError', 'TransferError']) {
-      expect(exports[name], name).toBe('function');
-    }
+    // The public API, pinned: adding or removing an export is a deliberate change to this list.
+    expect(exports).toEqual({
+      DeployrError: 'function',
+      ConfigError: 'function',
+      ConnectionError: 'function',
+      HostKeyError: 'function',
+      CommandError: 'function',
+      TransferError: 'function',
+      isDeployrError: 'function',
+      cmd: 'function',
+      raw: 'function',
+      Command: 'function',
+      secret: 'function',
+      isSecret: 'function',
+      Secret: 'function',
+      quote: 'function',
+      and: 'function',
+      or: 'function',
+      pipe: 'function',
+      inDir: 'function',
+      withEnv: 'function',
+      shell: 'function',
+      Host: 'function',
+      LocalConnection: 'function',
+      RecordingConnection: 'function',
+      SshConnector: 'function',
+      parseHostString: 'function',
+      fingerprintSha256: 'function',
+      defineConfig: 'function',
+    });
     // It really is the private build being loaded, not the repo's sources.
     const where = await node(['--input-type=module', '-e', `console.log(import.meta.resolve('deployr'))`], pkg);
     expect(where.stdout.trim()).toBe(`file://${path.join(pkg, 'dist/core/index.js')}`);

@@ -122,6 +122,31 @@ describe('ProxyJump', () => {
     expect(e.describe()).toMatch(/→ .*reachable from/);
   });
 
+  it("a target never rides on another target's bastion connection that its own known_hosts would not have made", async () => {
+    const connector = new SshConnector();
+    try {
+      // A trusts the bastion h1 (and h2): it connects through h1, and that jump connection stays open.
+      const trustsBastion = knownHostsFile(`${pattern(h1)} ${hostPub(h1)}`, `${pattern(h2)} ${hostPub(h2)}`);
+      expect(await whereAmI(connector, target(h2, { proxyJump: jumpSpec(h1), knownHostsFiles: [trustsBastion] }))).toBe('h2');
+      // B, on the same connector and through the same bastion, knows h3 but not h1: h1's key must be checked for B too.
+      const onlyTarget = knownHostsFile(`${pattern(h3)} ${hostPub(h3)}`);
+      const error = await connector.connect(target(h3, { proxyJump: jumpSpec(h1), knownHostsFiles: [onlyTarget] })).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error, 'B connected through the bastion connection A made').toBeInstanceOf(HostKeyError);
+      const e = error as HostKeyError;
+      expect(e.reason).toBe('unknown');
+      expect(e.message).toContain(h1.address);
+      expect(e.message).toMatch(/jump host/);
+      expect(e.message).not.toContain(h3.address);
+      // A's jump connection is unaffected: A's settings still reach h2 through it.
+      expect(await whereAmI(connector, { ...target(h2, { proxyJump: jumpSpec(h1), knownHostsFiles: [trustsBastion] }), name: 'h2-again' })).toBe('h2');
+    } finally {
+      await connector.closeAll();
+    }
+  });
+
   it('reaches h3 through the chain h1,h2', async () => {
     const offsets = { h2: logSize(h2), h3: logSize(h3) };
     const connector = new SshConnector();
@@ -164,6 +189,28 @@ describe('one jump connection for many targets', () => {
     }
     expect(relay.connections).toBe(1);
     behind.forEach((h, i) => expect(acceptedFrom(h, offsets[i] as number, h1.address).length).toBeGreaterThanOrEqual(1));
+  });
+
+  it('targets that differ only in their own user share the bastion connection', async () => {
+    const known = knownHostsFile(`[127.0.0.1]:${relayPort} ${hostPub(h1)}`, `${pattern(h2)} ${hostPub(h2)}`, `${pattern(h3)} ${hostPub(h3)}`);
+    // The bastion's user is given in the ProxyJump, so only the targets' users differ.
+    const proxyJump = `${fleet.user}@127.0.0.1:${relayPort}`;
+    const as = (h: FleetHost, user: string): SshTarget => ({ ...fleetTarget(fleet, h, { proxyJump, knownHostsFiles: [known] }, user), name: `${h.name}-${user}` });
+    const before = relay.connections;
+    const connector = new SshConnector();
+    const run = async (t: SshTarget) => (await new Host(await connector.connect(t)).exec(`id -un; cat /srv/${marker}`)).stdout.trim();
+    try {
+      expect(await run(as(h2, fleet.user))).toBe(`${fleet.user}\nh2`);
+      expect(await run(as(h2, fleet.passwordUser))).toBe(`${fleet.passwordUser}\nh2`);
+      // And concurrently, on new connections.
+      expect(await Promise.all([run(as(h3, fleet.user)), run(as(h3, fleet.passwordUser))])).toEqual([
+        `${fleet.user}\nh3`,
+        `${fleet.passwordUser}\nh3`,
+      ]);
+    } finally {
+      await connector.closeAll();
+    }
+    expect(relay.connections - before).toBe(1);
   });
 
   it('a jump connection that dropped is re-established for later targets', async () => {

@@ -7,10 +7,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionError, Host, HostKeyError, SshConnector, type SshConnection, type SshTarget } from '../../core/index.js';
+import { execFile } from 'node:child_process';
+import { ConfigError, ConnectionError, Host, HostKeyError, SshConnector, type SshConnection, type SshTarget } from '../../core/index.js';
 import { hostShell, type FleetHost, type FleetState } from '../fleet/fleet.js';
 import { useFleet } from '../fleet/use-fleet.js';
 import { hostNamed, connectFailure } from './fleet-targets.js';
+import { startTcpRelay, type TcpRelay } from './tcp-relay.js';
 
 let fleet: FleetState;
 let scratch: string;
@@ -219,5 +221,185 @@ describe('StrictHostKeyChecking from the file', () => {
     const error = await failure(aliasTarget('tofu', file, { ssh: { strictHostKeyChecking: 'yes' } }));
     expect(error).toBeInstanceOf(HostKeyError);
     expect(readFileSync(empty, 'utf8')).toBe('');
+  });
+});
+
+/** `type base64` of a host's ed25519 public key. */
+const hostPub = (h: FleetHost) =>
+  readFileSync(path.join(h.root, 'ssh_host_ed25519_key.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+
+/**
+ * Runs the real OpenSSH client with the same config file (`ssh -F <file> <alias> true`),
+ * non-interactively and without touching ~/.ssh: returns its exit code and stderr.
+ * Asynchronous: the TCP relay it goes through lives in this process.
+ */
+function realSsh(configFile: string, alias: string): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'ssh',
+      ['-F', configFile, '-o', 'BatchMode=yes', '-o', 'IdentityAgent=none', '-o', 'UpdateHostKeys=no', '-o', 'ConnectTimeout=5', alias, 'true'],
+      { timeout: 15_000 },
+      (error, _stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stderr: error ? String(stderr) || error.message : String(stderr) });
+      },
+    );
+  });
+}
+
+describe('HostKeyAlias from the file, on a port other than 22', () => {
+  // h1 reached through a TCP relay on 127.0.0.1:<random port>: the alias is looked up
+  // in known_hosts as written (OpenSSH), never as [alias]:port.
+  let relay: TcpRelay;
+
+  beforeAll(async () => {
+    relay = await startTcpRelay(h1.address, h1.port);
+  });
+
+  afterAll(() => relay.close());
+
+  function aliasedConfig(knownHosts: string, policy: 'yes' | 'accept-new' = 'yes'): string {
+    return sshConfig(
+      `Host aliased\n` +
+        `  HostName 127.0.0.1\n  Port ${relay.port}\n  HostKeyAlias web-alias\n  User ${fleet.user}\n` +
+        `  IdentityFile ${fleet.clientKey}\n  IdentitiesOnly yes\n` +
+        `  UserKnownHostsFile ${knownHosts}\n  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking ${policy}\n`,
+    );
+  }
+
+  function knownHosts(name: string, ...lines: string[]): string {
+    const file = path.join(scratch, name);
+    writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
+    return file;
+  }
+
+  it('connects when known_hosts lists the key under the bare alias (as OpenSSH does)', async () => {
+    expect(relay.port).not.toBe(22);
+    const file = aliasedConfig(knownHosts('alias_known_hosts', `web-alias ${hostPub(h1)}`));
+    await withConnection(aliasTarget('aliased', file), async (connection, host) => {
+      expect(connection.resolved).toMatchObject({ hostname: '127.0.0.1', port: relay.port, hostKeyAlias: 'web-alias' });
+      expect(await out(host, `id -un; cat /srv/${marker}`)).toBe(`${fleet.user}\nh1`);
+    });
+    // The real client accepts the very same file.
+    const real = await realSsh(file, 'aliased');
+    expect(real.code, real.stderr).toBe(0);
+  });
+
+  it('an [alias]:port or [127.0.0.1]:port line does not cover it: unknown, named by the bare alias', async () => {
+    const file = aliasedConfig(
+      knownHosts('alias_port_known_hosts', `[web-alias]:${relay.port} ${hostPub(h1)}`, `[127.0.0.1]:${relay.port} ${hostPub(h1)}`),
+    );
+    const error = await failure(aliasTarget('aliased', file));
+    expect(error).toBeInstanceOf(HostKeyError);
+    expect((error as HostKeyError).reason).toBe('unknown');
+    expect(error.message).toContain('(web-alias)');
+    expect(error.message).not.toContain('[web-alias]');
+    expect((error as HostKeyError).hint).toContain('web-alias');
+    // OpenSSH refuses it too.
+    const real = await realSsh(file, 'aliased');
+    expect(real.code).not.toBe(0);
+    expect(real.stderr).toMatch(/host key verification failed/i);
+  });
+
+  it('accept-new records the bare alias, and strict checking with that file then connects (ours and OpenSSH)', async () => {
+    const record = path.join(scratch, 'alias_tofu', 'known_hosts');
+    const tofu = aliasedConfig(record, 'accept-new');
+    await withConnection(aliasTarget('aliased', tofu), async (connection, host) => {
+      expect(connection.resolved?.strictHostKeyChecking).toBe('accept-new');
+      expect(await out(host, `cat /srv/${marker}`)).toBe('h1');
+    });
+    expect(readFileSync(record, 'utf8')).toBe(`web-alias ${hostPub(h1)}\n`);
+
+    const strict = aliasedConfig(record, 'yes');
+    await withConnection(aliasTarget('aliased', strict), async (connection, host) => {
+      expect(connection.resolved?.strictHostKeyChecking).toBe('yes');
+      expect(await out(host, `cat /srv/${marker}`)).toBe('h1');
+    });
+    const real = await realSsh(strict, 'aliased');
+    expect(real.code, real.stderr).toBe(0);
+    expect(readFileSync(record, 'utf8')).toBe(`web-alias ${hostPub(h1)}\n`); // nothing more recorded
+  });
+});
+
+describe('ProxyCommand in the file', () => {
+  // The host behind the ProxyCommand is really reachable (a counting relay to h1), so
+  // "no connection was attempted" is visible, and connecting directly would succeed.
+  let relay: TcpRelay;
+
+  let relayKnownHosts: string;
+
+  beforeAll(async () => {
+    relay = await startTcpRelay(h1.address, h1.port);
+    relayKnownHosts = path.join(scratch, 'proxycommand_known_hosts');
+    writeFileSync(relayKnownHosts, `[127.0.0.1]:${relay.port} ${hostPub(h1)}\n`);
+  });
+
+  afterAll(() => relay.close());
+
+  /** A block for `alias` reaching h1 through the relay, with a ProxyCommand that would leave `ran` behind. */
+  function proxiedBlock(ran: string): string {
+    return (
+      `  HostName 127.0.0.1\n  Port ${relay.port}\n  User ${fleet.user}\n  IdentityFile ${fleet.clientKey}\n` +
+      `  UserKnownHostsFile ${relayKnownHosts}\n  GlobalKnownHostsFile /dev/null\n` +
+      `  ProxyCommand sh -c 'touch ${ran}; exec nc %h %p'\n`
+    );
+  }
+
+  it('is a ConfigError naming the host and pointing at ProxyJump, before any connection attempt', async () => {
+    const ran = path.join(scratch, 'proxycommand-ran');
+    const file = sshConfig(`Host proxied\n${proxiedBlock(ran)}`);
+    const before = relay.connections;
+    const t0 = Date.now();
+    const error = await failure(aliasTarget('proxied', file));
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).not.toBeInstanceOf(ConnectionError);
+    const e = error as ConfigError;
+    expect(e.host).toBe('proxied');
+    expect(e.message).toMatch(/^proxied: /);
+    expect(e.message).toContain('ProxyCommand');
+    expect(e.message).toContain('"proxied"');
+    expect(e.hint).toContain('ProxyJump');
+    expect(relay.connections).toBe(before); // nothing connected directly
+    expect(existsSync(ran)).toBe(false); // and the command was not run either
+  });
+
+  it("ssh.proxyJump: 'none' ignores it and connects directly", async () => {
+    const ran = path.join(scratch, 'proxycommand-ran-none');
+    const file = sshConfig(`Host proxied\n${proxiedBlock(ran)}`);
+    const before = relay.connections;
+    await withConnection(aliasTarget('proxied', file, { ssh: { proxyJump: 'none' } }), async (connection, host) => {
+      expect(connection.resolved?.proxyJump).toBeUndefined();
+      expect(await out(host, `cat /srv/${marker}`)).toBe('h1');
+    });
+    expect(relay.connections).toBe(before + 1);
+    expect(existsSync(ran)).toBe(false);
+  });
+
+  it('an explicit ssh.proxyJump replaces it', async () => {
+    const ran = path.join(scratch, 'proxycommand-ran-jump');
+    const jump = `${fleet.user}@${h1.port === 22 ? h1.address : `${h1.address}:${h1.port}`}`;
+    const file = sshConfig(`Host proxied-behind\n${fleetBlock(h2, { ProxyCommand: `sh -c 'touch ${ran}; exec nc %h %p'` })}`);
+    await withConnection(aliasTarget('proxied-behind', file, { ssh: { proxyJump: jump } }), async (connection, host) => {
+      expect(connection.resolved?.proxyJump).toBe(jump);
+      expect(await out(host, `cat /srv/${marker}`)).toBe('h2');
+    });
+    expect(existsSync(ran)).toBe(false);
+  });
+
+  it('a jump host whose entry has a ProxyCommand is a ConfigError too, not a direct connection to the bastion', async () => {
+    const ran = path.join(scratch, 'proxycommand-ran-hop');
+    const h2 = hostNamed(fleet, 'h2');
+    const file = sshConfig(
+      `Host behind\n  HostName ${h2.address}\n  User ${fleet.user}\n  IdentityFile ${fleet.clientKey}\n  ProxyJump bastion\n` +
+        `  UserKnownHostsFile ${fleet.knownHosts}\n\nHost bastion\n${proxiedBlock(ran)}`,
+    );
+    const before = relay.connections;
+    const error = await failure(aliasTarget('behind', file));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('ProxyCommand');
+    expect(error.message).toContain('"bastion"');
+    expect(relay.connections).toBe(before);
+    expect(existsSync(ran)).toBe(false);
   });
 });

@@ -51,6 +51,7 @@ const HOSTILE: Array<[string, string]> = [
   ['comment', '# not a comment'],
   ['history', '!! !$'],
   ['assignment-like', 'A=b'],
+  ['leading equals sign', '=ls'],
   ['backslashes', '\\ \\\\ \\n \\t \\'],
   ['trailing backslash', 'abc\\'],
   ['newline', 'line1\nline2'],
@@ -211,6 +212,20 @@ describe('rendered text', () => {
     expect(quote('a b')).toBe("'a b'");
     expect(quote("it's")).toBe(`'it'\\''s'`);
     expect(quote('~')).toBe("'~'");
+  });
+
+  it("quotes a leading '=' (zsh's =word expands to a program's path) but leaves a=b bare", () => {
+    expect(quote('=ls')).toBe("'=ls'");
+    expect(quote('=')).toBe("'='");
+    expect(quote('==x')).toBe("'==x'");
+    expect(quote('a=b')).toBe('a=b');
+    expect(quote('--opt=value')).toBe('--opt=value');
+    expect(quote('A=')).toBe('A=');
+  });
+
+  const zsh = ['/bin/zsh', '/usr/bin/zsh'].find((path) => existsSync(path));
+  it.skipIf(!zsh)("zsh prints '=ls' back literally (bare, it would print the path of ls)", () => {
+    expect(echoBack(zsh as string, '=ls')).toBe('=ls');
   });
 
   it('renders an empty array as nothing', () => {

@@ -1,3 +1,4 @@
+import { ConfigError } from '../../core/errors.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -166,10 +167,10 @@ describe('resolveSshConfig (real ssh -G)', () => {
       () => undefined,
       (e: unknown) => e as Error,
     );
-    expect(err).toBeInstanceOf(Error);
+    expect(err).toBeInstanceOf(ConfigError);
     expect(err!.message).toContain(bad);
     expect(err!.message).toMatch(/Bad configuration option: nosuchoption/i);
-    expect(err!.message).toContain('ssh.configFile');
+    expect((err as ConfigError).hint).toContain('ssh.sshConfigFile');
     expect(err!.message).not.toContain('Pseudo-terminal');
   });
 

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
+import { isSecret, revealSecret } from '../../command/index.js';
 import { ConnectionError } from '../../errors.js';
 import { Semaphore } from '../../util/semaphore.js';
 import { planAuth } from './auth.js';
@@ -23,6 +25,19 @@ export interface SshConnectorOptions {
   maxHandshakesPerDestination?: number;
   /** Retries of a handshake the server dropped, with jittered backoff. Default 4. */
   handshakeRetries?: number;
+  /**
+   * Called when a host's key was unknown and accept-new trusted and recorded
+   * it. Trust on first use should never be silent: show it to the user.
+   */
+  onHostKeyRecorded?: (event: HostKeyRecorded) => void;
+}
+
+export interface HostKeyRecorded {
+  host: string;
+  /** The known_hosts file the key was added to. */
+  file: string;
+  /** The line added (host field possibly hashed). */
+  line: string;
 }
 
 /** Opens a stream to host:port through an established connection (a jump host), for the host named `forName`. */
@@ -55,7 +70,8 @@ export class SshConnector {
   private readonly perDestination = new Map<string, Semaphore>();
   private readonly jumpClients = new Map<string, Promise<Client>>();
   private readonly open = new Set<SshConnection>();
-  private readonly options: Required<SshConnectorOptions>;
+  private readonly options: Required<Omit<SshConnectorOptions, 'onHostKeyRecorded'>>;
+  private readonly onHostKeyRecorded: SshConnectorOptions['onHostKeyRecorded'];
 
   constructor(options: SshConnectorOptions = {}) {
     this.options = {
@@ -63,6 +79,7 @@ export class SshConnector {
       maxHandshakesPerDestination: options.maxHandshakesPerDestination ?? 8,
       handshakeRetries: options.handshakeRetries ?? 4,
     };
+    this.onHostKeyRecorded = options.onHostKeyRecorded;
     this.handshakes = new Semaphore(this.options.maxHandshakes);
   }
 
@@ -118,13 +135,19 @@ export class SshConnector {
       ...(ssh.useSshConfig === false ? { useSshConfig: false } : {}),
       ...(ssh.sshConfigFile === undefined ? {} : { sshConfigFile: ssh.sshConfigFile }),
     };
-    let previous: { client: Client; name: string } | undefined;
-    for (let index = 0; index < hops.length; index += 1) {
-      const key = `${hops.slice(0, index + 1).join(',')}|${settings.user}|${JSON.stringify(config)}`;
+    let previous: { client: Client; name: string; key: string } | undefined;
+    for (const hop of hops) {
+      const hopSettings = await this.hopSettings(hop, settings, config);
+      // Shared only by targets that would connect to this hop the same way: same
+      // route, address, user, keys and trust. A target must never ride on a
+      // bastion connection that its own known_hosts or keys would not have made.
+      const key = `${previous?.key ?? ''}>${identityOf(hopSettings)}`;
       let pending = this.jumpClients.get(key);
       if (!pending) {
         const via = previous;
-        pending = this.connectHop(hops[index] as string, settings, config, via);
+        pending = via
+          ? this.handshake(hopSettings, () => forwardThrough(via.client, hopSettings.hostname, hopSettings.port, via.name, hopSettings.name), via.name)
+          : this.handshake(hopSettings);
         this.jumpClients.set(key, pending);
         const cached = pending;
         const evict = () => {
@@ -133,38 +156,34 @@ export class SshConnector {
         // A failed jump connection, or one that drops later, must not be reused by later targets.
         pending.then((client) => client.once('close', evict), evict);
       }
-      previous = { client: await pending, name: hops[index] as string };
+      previous = { client: await pending, name: hop, key };
     }
     return previous as { client: Client; name: string };
   }
 
-  private async connectHop(
-    hop: string,
-    base: ResolvedSshSettings,
-    config: SshOptions,
-    via?: { client: Client; name: string },
-  ): Promise<Client> {
+  /** A hop's settings: its own ~/.ssh/config entry, with the target's keys and trust where it has none. */
+  private async hopSettings(hop: string, base: ResolvedSshSettings, config: SshOptions): Promise<ResolvedSshSettings> {
     const parsed = parseHostString(hop, `ProxyJump of ${base.name}`);
-    const hopSettings = await resolveSshSettings({
+    const own = await resolveSshSettings({
       name: `${parsed.address} (jump host for ${base.name})`,
       address: parsed.address,
       ...(parsed.user === undefined ? {} : { user: parsed.user }),
       ...(parsed.port === undefined ? {} : { port: parsed.port }),
-      ssh: { ...config, proxyJump: 'none' },
+      // Not proxyJump: 'none' here: that would also waive the ProxyCommand check for the hop.
+      ssh: config,
     });
-    const inherited: ResolvedSshSettings = {
-      ...hopSettings,
-      identityFiles: hopSettings.identityFiles.length ? hopSettings.identityFiles : base.identityFiles,
-      ...(base.privateKey !== undefined && hopSettings.identityFiles.length === 0 ? { privateKey: base.privateKey } : {}),
+    const { proxyJump: _chainedHere, ...ownWithoutJump } = own; // the chain is the one the target wrote
+    return {
+      ...ownWithoutJump,
+      identityFiles: own.identityFiles.length ? own.identityFiles : base.identityFiles,
+      ...(base.privateKey !== undefined && own.identityFiles.length === 0 ? { privateKey: base.privateKey } : {}),
       ...(base.passphrase !== undefined ? { passphrase: base.passphrase } : {}),
       ...(base.agent !== undefined ? { agent: base.agent } : {}),
-      knownHostsFiles: [...new Set([...base.knownHostsFiles, ...hopSettings.knownHostsFiles])],
+      knownHostsFiles: [...new Set([...base.knownHostsFiles, ...own.knownHostsFiles])],
       ...(base.recordKnownHostsFile !== undefined ? { recordKnownHostsFile: base.recordKnownHostsFile } : {}),
       strictHostKeyChecking: base.strictHostKeyChecking,
       connectTimeout: base.connectTimeout,
     };
-    if (!via) return this.handshake(inherited);
-    return this.handshake(inherited, () => forwardThrough(via.client, inherited.hostname, inherited.port, via.name, inherited.name), via.name);
   }
 
   private limiter(key: string): Semaphore {
@@ -185,7 +204,10 @@ export class SshConnector {
       for (let attempt = 0; ; attempt += 1) {
         try {
           const sock = openSocket ? await openSocket() : undefined;
-          return await this.attempt(settings, auth.methods, hostKey, sock);
+          const client = await this.attempt(settings, auth.methods, hostKey, sock);
+          const line = hostKey.recorded();
+          if (line && settings.recordKnownHostsFile) this.onHostKeyRecorded?.({ host: settings.name, file: settings.recordKnownHostsFile, line });
+          return client;
         } catch (error) {
           const refusedKey = hostKey.failure();
           if (refusedKey) throw refusedKey;
@@ -247,4 +269,23 @@ export class SshConnector {
       received = watchPreamble(client);
     });
   }
+}
+
+/** Everything that decides how a hop is connected and trusted; secrets only as digests. */
+function identityOf(settings: ResolvedSshSettings): string {
+  const digest = (value: unknown): string | undefined =>
+    value === undefined ? undefined : createHash('sha256').update(isSecret(value) ? revealSecret(value) : String(value)).digest('hex');
+  return JSON.stringify([
+    settings.hostname,
+    settings.port,
+    settings.user,
+    settings.hostKeyAlias ?? null,
+    settings.identityFiles,
+    digest(settings.privateKey),
+    digest(settings.passphrase),
+    settings.agent ?? null,
+    settings.knownHostsFiles,
+    settings.hostKeyFingerprints,
+    settings.strictHostKeyChecking,
+  ]);
 }

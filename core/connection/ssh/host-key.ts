@@ -35,15 +35,23 @@ function lookupName(subject: HostKeySubject): string {
   return subject.hostKeyAlias ?? subject.hostname;
 }
 
+/** OpenSSH looks a HostKeyAlias up as written, without `[…]:port`, whatever the port. */
+function lookupPort(subject: HostKeySubject): number {
+  return subject.hostKeyAlias ? 22 : subject.port;
+}
+
 function target(subject: HostKeySubject): string {
-  return subject.port === 22 ? lookupName(subject) : `[${lookupName(subject)}]:${subject.port}`;
+  return lookupPort(subject) === 22 ? lookupName(subject) : `[${lookupName(subject)}]:${subject.port}`;
 }
 
 function pinHint(subject: HostKeySubject, fingerprint: string): string {
+  const scan = `ssh-keyscan -p ${subject.port} ${subject.hostname}`;
+  const record = subject.hostKeyAlias
+    ? `add it to known_hosts under its HostKeyAlias (${scan}, then replace the first column with ${subject.hostKeyAlias})`
+    : `add it to known_hosts (${scan} >> ~/.ssh/known_hosts)`;
   return (
     `if you trust this key, pin it with hostKeyFingerprints: ['${fingerprint}'] for ${subject.name}, ` +
-    `add it to known_hosts (ssh-keyscan -p ${subject.port} ${subject.hostname} >> ~/.ssh/known_hosts, after checking the fingerprint), ` +
-    `or set ssh.strictHostKeyChecking: 'accept-new' to trust it on first use`
+    `${record} after checking the fingerprint, or set ssh.strictHostKeyChecking: 'accept-new' to trust it on first use`
   );
 }
 
@@ -55,7 +63,7 @@ function pinHint(subject: HostKeySubject, fingerprint: string): string {
  */
 export async function prepareHostKeyCheck(subject: HostKeySubject, loaded?: KnownHostEntry[]): Promise<HostKeyCheck> {
   const entries = loaded ?? (await loadKnownHosts(subject.knownHostsFiles));
-  const knownTypes = knownKeyTypes(entries, lookupName(subject), subject.port);
+  const knownTypes = knownKeyTypes(entries, lookupName(subject), lookupPort(subject));
   let failure: HostKeyError | undefined;
   let recordedLine: string | undefined;
   const where = target(subject);
@@ -69,7 +77,9 @@ export async function prepareHostKeyCheck(subject: HostKeySubject, loaded?: Know
     const fingerprint = fingerprintSha256(key);
     const keyType = keyTypeOf(key);
 
-    if (subject.hostKeyFingerprints.length > 0) {
+    // Revocation first: a key revoked in known_hosts stays refused even where it is pinned.
+    const verdict = checkHostKey(entries, lookupName(subject), lookupPort(subject), keyType, key);
+    if (subject.hostKeyFingerprints.length > 0 && verdict.status !== 'revoked') {
       if (subject.hostKeyFingerprints.includes(fingerprint)) return done(true);
       return refuse(
         new HostKeyError(
@@ -84,7 +94,6 @@ export async function prepareHostKeyCheck(subject: HostKeySubject, loaded?: Know
       );
     }
 
-    const verdict = checkHostKey(entries, lookupName(subject), subject.port, keyType, key);
     switch (verdict.status) {
       case 'trusted':
         return done(true);
@@ -122,7 +131,7 @@ export async function prepareHostKeyCheck(subject: HostKeySubject, loaded?: Know
         );
       case 'unknown':
         if (subject.strictHostKeyChecking === 'accept-new' && subject.recordKnownHostsFile) {
-          const line = formatKnownHostsLine(lookupName(subject), subject.port, keyType, key, { hash: subject.hashKnownHosts });
+          const line = formatKnownHostsLine(lookupName(subject), lookupPort(subject), keyType, key, { hash: subject.hashKnownHosts });
           appendKnownHost(subject.recordKnownHostsFile, line).then(
             () => {
               recordedLine = line;

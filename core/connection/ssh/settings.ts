@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os';
+import { ConfigError } from '../../errors.js';
 import { resolveSshConfig, type ResolvedSshConfig } from './ssh-config.js';
 import { SSH_DEFAULTS, type HostKeyPolicy, type ResolvedSshSettings, type SshTarget } from './options.js';
 
@@ -29,6 +30,13 @@ export async function resolveSshSettings(target: SshTarget): Promise<ResolvedSsh
     ? await resolveSshConfig(target.address, ssh.sshConfigFile === undefined ? {} : { configFile: ssh.sshConfigFile })
     : undefined;
 
+  if (config?.proxyCommand && ssh.proxyJump === undefined) {
+    // Connecting directly instead would fail slowly and with a misleading hint.
+    throw new ConfigError(`${target.name}: the SSH config (${ssh.sshConfigFile ?? '~/.ssh/config'}) sets ProxyCommand for "${target.address}", which deployr does not run`, {
+      host: target.name,
+      hint: 'use ProxyJump (or ssh.proxyJump) for bastions, or set ssh.useSshConfig: false to connect directly',
+    });
+  }
   const identityFiles = ssh.identityFile === undefined
     ? config?.identityFiles ?? []
     : (Array.isArray(ssh.identityFile) ? ssh.identityFile : [ssh.identityFile]).map(expandHome);

@@ -20,6 +20,7 @@ import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '../../errors.js';
 
 export interface ResolvedSshConfig {
   hostname: string;
@@ -252,11 +253,10 @@ async function resolveUncached(alias: string, opts: ResolveSshConfigOptions): Pr
     const detail = e.killed
       ? `ssh -G did not finish within ${SSH_G_TIMEOUT_MS / 1000}s (a "Match exec" command may hang)`
       : cleanStderr(e.stderr ?? '') || e.message;
-    throw new Error(
-      `Could not read the SSH config for host "${alias}" from ${where}:\n${detail}\n` +
-        'Fix the file, or point deployr at another one with `ssh.configFile`.',
-      { cause: err },
-    );
+    throw new ConfigError(`Could not read the SSH config for host "${alias}" from ${where}:\n${detail}`, {
+      hint: 'fix the file, point deployr at another one with ssh.sshConfigFile, or set ssh.useSshConfig: false',
+      cause: err,
+    });
   }
 
   const out = parseSshG(main.stdout);
