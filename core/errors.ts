@@ -65,6 +65,8 @@ export interface CommandErrorDetails {
   stderr: string;
   timedOut?: boolean;
   aborted?: boolean;
+  /** Set when the command was stopped for a reason on this machine, not by the host (e.g. its stdin failed). */
+  stoppedBecause?: string;
 }
 
 const STDERR_TAIL_LINES = 12;
@@ -94,9 +96,10 @@ export class CommandError extends DeployrError {
           ? `was killed by ${details.signal}`
           : `failed with exit code ${details.code}`;
     const stderrTail = tail(details.stderr, STDERR_TAIL_LINES);
-    const message =
-      `Command ${how} on ${host}: ${details.command}` +
-      (stderrTail ? `\n${stderrTail.replace(/^/gm, '  │ ')}` : '');
+    const headline = details.stoppedBecause
+      ? `Command stopped on ${host}: ${details.stoppedBecause}\n  command: ${details.command}`
+      : `Command ${how} on ${host}: ${details.command}`;
+    const message = headline + (stderrTail ? `\n${stderrTail.replace(/^/gm, '  │ ')}` : '');
     super(message, { ...options, host });
     this.command = details.command;
     this.exitCode = details.code;

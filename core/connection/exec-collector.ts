@@ -26,7 +26,11 @@ export class OutputCollector {
   }
 }
 
-/** Writes the caller's stdin (string, buffer or stream) into a command's stdin and ends it. */
+/**
+ * Writes the caller's stdin (string, buffer or stream) into a command's stdin
+ * and ends it. When the stream fails, `onError` must stop the command: ending
+ * its stdin instead would hand it truncated input as if it were whole.
+ */
 export function feedStdin(
   stdin: TransportExecOptions['stdin'],
   target: NodeJS.WritableStream,
@@ -47,16 +51,17 @@ export function feedStdin(
 
 /**
  * Arms the timeout and abort signal of one command; `kill` is called at most
- * once. Returns the flags and a disposer to call when the command ends.
+ * once. Returns the flags, `abort()` to stop the command for another reason
+ * (its stdin failed), and a disposer to call when the command ends.
  */
 export function watchDeadline(
   options: TransportExecOptions,
   kill: () => void,
-): { state: { timedOut: boolean; aborted: boolean }; dispose: () => void } {
+): { state: { timedOut: boolean; aborted: boolean }; abort: () => void; dispose: () => void } {
   const state = { timedOut: false, aborted: false };
   let killed = false;
   const killOnce = (): void => {
-    if (killed) return;
+    if (killed) return; // once the command ended (disposed), too: there is nothing left to kill
     killed = true;
     kill();
   };
@@ -75,7 +80,9 @@ export function watchDeadline(
   else options.signal?.addEventListener('abort', onAbort, { once: true });
   return {
     state,
+    abort: onAbort,
     dispose: () => {
+      killed = true;
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
     },

@@ -114,24 +114,37 @@ export class Host {
 
   /** The contents of a remote text file. */
   async readFile(path: string, options: Pick<ExecOptions, 'signal' | 'timeout'> = {}): Promise<string> {
-    return (await this.exec(cmd`cat -- ${pathArg(path)}`, options)).stdout;
+    // quiet: a file's contents (an .env, a key) do not belong in logs and --json events.
+    return (await this.exec(cmd`cat -- ${pathArg(path)}`, { ...options, quiet: true })).stdout;
   }
 
   /**
    * Writes a remote file atomically: a temporary file in the same directory,
-   * then a rename, so readers never see half a file.
+   * then a rename, so readers never see half a file. Without `mode`, an
+   * existing file keeps its mode (a 0600 .env stays 0600) and a new one gets
+   * 0644; with `mode`, the file gets exactly that.
    */
   async writeFile(path: string, content: string | Buffer, options: { mode?: number } & Pick<ExecOptions, 'signal' | 'timeout'> = {}): Promise<void> {
-    const target = pathArg(path);
-    const temp = pathArg(`${path}.deployr-${randomUUID().slice(0, 8)}`);
-    const mode = (options.mode ?? 0o644).toString(8);
+    // A relative path starting with a dash would read as an option to stat, chmod, mv and rm.
+    const safePath = path.startsWith('-') ? `./${path}` : path;
+    const target = pathArg(safePath);
+    const temp = pathArg(`${safePath}.deployr-${randomUUID().slice(0, 8)}`);
+    // Without a mode, the host decides it in the same command: the target's own mode when it exists
+    // (-L: a symlink's target, whose mode readers see), else 644. GNU and BusyBox stat both print it with -c %a.
+    // A target that exists but cannot be stat'ed stops the write (stat's error is the message), never widening it to 644.
+    const steps =
+      options.mode === undefined
+        ? [cmd`mode=$(if test -e ${target}; then stat -L -c %a ${target}; else echo 644; fi)`, cmd`cat > ${temp}`, cmd`chmod "$mode" ${temp}`]
+        : [cmd`cat > ${temp}`, cmd`chmod ${options.mode.toString(8)} ${temp}`];
     // umask 077 first: the temp file must not be readable by others before chmod narrows or widens it.
-    const write = and(cmd`umask 077`, cmd`cat > ${temp}`, cmd`chmod ${mode} ${temp}`, cmd`mv -f ${temp} ${target}`);
+    const write = and(cmd`umask 077`, ...steps, cmd`mv -f ${temp} ${target}`);
     const { mode: _mode, ...execOptions } = options;
     try {
       await this.exec(write, { ...execOptions, stdin: content });
     } catch (error) {
-      await this.exec(cmd`rm -f ${temp}`, { nothrow: true });
+      // Best effort and bounded (a lost connection or busy channels must not hold the error up),
+      // and never instead of the error that matters: the write's own.
+      await this.exec(cmd`rm -f ${temp}`, { nothrow: true, timeout: 5_000 }).catch(() => undefined);
       throw error;
     }
   }

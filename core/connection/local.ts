@@ -57,7 +57,8 @@ export class LocalConnection implements Connection {
       child.stderr.on('data', output.stderr);
       // A command that exits without reading its stdin closes the pipe: not an error.
       child.stdin.on('error', () => undefined);
-      feedStdin(options.stdin, child.stdin, () => child.stdin.destroy());
+      // A failing stdin stream stops the command: an early EOF would pass truncated input off as whole.
+      feedStdin(options.stdin, child.stdin, deadline.abort);
       child.on('error', (error) => {
         deadline.dispose();
         reject(new ConnectionError(`Could not start /bin/sh on ${this.name}: ${error.message}`, { host: this.name, cause: error }));

@@ -78,17 +78,45 @@ export async function putDir(host: Host, localDir: string, remoteDir: string, op
       callback(null, chunk);
     },
   });
-  pack.on('error', (error: unknown) => counter.destroy(error as Error));
+  // A file that cannot be read fails the stream, which stops the command (run-command.ts); the
+  // upload is then incomplete, and the error says which local file is to blame.
+  let readError: NodeJS.ErrnoException | undefined;
+  pack.on('error', (error: unknown) => {
+    readError ??= error as NodeJS.ErrnoException;
+    counter.destroy(error as Error);
+  });
   pack.pipe(counter);
 
   // -p keeps modes exactly (no umask); --no-same-owner so root extracts as itself, not as uid 0 of this machine.
   const extract = and(cmd`mkdir -p -- ${target}`, cmd`tar -x -p --no-same-owner -f - -C ${target}`);
-  await host.exec(extract, {
-    stdin: counter,
-    ...execOptions(options),
-  });
+  try {
+    await host.exec(extract, {
+      stdin: counter,
+      ...execOptions(options),
+    });
+  } catch (error) {
+    if (!readError) throw error;
+  }
+  if (readError) {
+    throw new TransferError(`Cannot upload ${localDir} to ${host.name}: ${unreadable(readError)}`, {
+      host: host.name,
+      hint: 'check that every file under the directory is readable by this user and not changed while uploading, then upload again',
+      cause: readError,
+    });
+  }
   options.onProgress?.({ entries, bytes });
   return { entries, bytes };
+}
+
+/** "cannot read <local path>: <why>", from a node-tar (fs) error. */
+function unreadable(error: NodeJS.ErrnoException): string {
+  const why =
+    error.code === 'EACCES' || error.code === 'EPERM'
+      ? `permission denied (${error.code})`
+      : error.code === 'ENOENT'
+        ? 'it disappeared while uploading (ENOENT)'
+        : error.message;
+  return `cannot read ${error.path ?? 'a file in it'}: ${why}`;
 }
 
 function execOptions(options: PutDirOptions): Pick<ExecOptions, 'signal' | 'timeout'> {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { maskSecretValues, revealSecret, type Command, type Secret } from '../command/index.js';
-import { CommandError } from '../errors.js';
+import { CommandError, type CommandErrorDetails } from '../errors.js';
 import { OutputText } from './output-text.js';
 import { killTagged, tagged } from './process-tag.js';
 import { passwordSudo, sudoCommand } from './sudo.js';
-import type { Connection, TransportExecOptions } from './types.js';
+import type { Connection, TransportExecOptions, TransportExecResult } from './types.js';
 
 export interface ExecOptions {
   /** Data for the command's stdin. */
@@ -17,6 +17,8 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** Resolve with the result instead of throwing when the command fails. */
   nothrow?: boolean;
+  /** Raise no `command:output` events (start and end still are), for output that is data, e.g. a file's contents. */
+  quiet?: boolean;
 }
 
 export interface ExecResult {
@@ -54,8 +56,9 @@ export interface Runner {
  * themselves, which raise no events and start no sweeps of their own.
  */
 export async function runCommand(runner: Runner, inner: Command, options: ExecOptions, tracked = true): Promise<ExecResult> {
-const { connection, name } = runner;
-const onEvent = tracked ? runner.onEvent : undefined;
+  const { connection, name } = runner;
+  const onEvent = tracked ? runner.onEvent : undefined;
+  const onOutput = options.quiet ? undefined : onEvent;
   const secrets = new Set(inner.secretValues());
   if (runner.sudoPassword) secrets.add(revealSecret(runner.sudoPassword));
   const mask = (text: string): string => (secrets.size ? maskSecretValues(text, secrets) : text);
@@ -64,21 +67,40 @@ const onEvent = tracked ? runner.onEvent : undefined;
   const started = performance.now();
   const stdout = new OutputText(secrets, (text) => {
     options.onStdout?.(text);
-    onEvent?.({ type: 'command:output', host: name, id, stream: 'stdout', text });
+    onOutput?.({ type: 'command:output', host: name, id, stream: 'stdout', text });
   });
   const stderr = new OutputText(secrets, (text) => {
     options.onStderr?.(text);
-    onEvent?.({ type: 'command:output', host: name, id, stream: 'stderr', text });
+    onOutput?.({ type: 'command:output', host: name, id, stream: 'stderr', text });
   });
 
   // The Host owns the deadline, so time queued for a channel counts, and
   // a stop kills the command's whole process tree, not just its shell.
   const stop = new AbortController();
   const deadline = armDeadline(stop, options.signal, options.timeout ?? runner.defaultTimeout);
+  let running = true;
+  // A stdin stream that fails (putDir meeting a file it cannot read) stops the command: the rest of its
+  // input will never come. Listen from the start: the stream can fail while the command still waits
+  // for its connection or a channel, and an 'error' nobody listens to would crash the process.
+  let stdinError: Error | undefined;
+  const stdin = options.stdin;
+  if (stdin !== undefined && typeof stdin !== 'string' && !Buffer.isBuffer(stdin)) {
+    stdin.on('error', (error: Error) => {
+      if (!running || stop.signal.aborted) return; // too late, or stopped already for another reason
+      stdinError = error;
+      stop.abort(error);
+    });
+  }
   let firstKill: Promise<void> | undefined;
-  const sweeps = new AbortController(); // called off when the command turns out never to have started
+  // Called off when the command turns out never to have started, and after KILL_TIMEOUT_MS: all the
+  // sweeps of one command share that limit, so even on a dead connection its error comes within it.
+  const sweeps = new AbortController();
+  let sweepLimit: ReturnType<typeof setTimeout> | undefined;
   if (tracked) {
-    const kill = () => (firstKill = killTree(runner, id, sweeps.signal));
+    const kill = () => {
+      sweepLimit = setTimeout(() => sweeps.abort(), KILL_TIMEOUT_MS);
+      firstKill = killTree(runner, id, sweeps.signal);
+    };
     if (stop.signal.aborted) kill();
     else stop.signal.addEventListener('abort', kill, { once: true });
   }
@@ -108,11 +130,19 @@ const onEvent = tracked ? runner.onEvent : undefined;
 
   const shown = command.display();
   onEvent?.({ type: 'command:start', host: name, id, command: shown });
-  let raw;
+  let raw: TransportExecResult | undefined;
   try {
     raw = await connection.exec(command, transportOptions);
   } finally {
     deadline.dispose();
+    running = false;
+    if (raw === undefined) {
+      // The transport threw (connection lost or closed): no sweep can get through either, and
+      // whoever saw the start must still see the end.
+      sweeps.abort();
+      clearTimeout(sweepLimit);
+      onEvent?.({ type: 'command:end', host: name, id, code: null, signal: null, durationMs: Math.round(performance.now() - started) });
+    }
   }
   finish();
   const stopped = raw.aborted || raw.timedOut || stop.signal.aborted;
@@ -122,8 +152,9 @@ const onEvent = tracked ? runner.onEvent : undefined;
   } else if (stopped && tracked) {
     // Once more after the channel closed: the shell may have started a child between the first sweep and its death.
     await firstKill;
-    await killTree(runner, id);
+    await killTree(runner, id, sweeps.signal);
   }
+  clearTimeout(sweepLimit);
   const timedOut = deadline.timedOut() || raw.timedOut;
   const aborted = stopped && !timedOut;
   const result: ExecResult = {
@@ -136,24 +167,29 @@ const onEvent = tracked ? runner.onEvent : undefined;
   };
   onEvent?.({ type: 'command:end', host: name, id, code: result.code, signal: result.signal, durationMs: result.durationMs });
 
+  const details = { command: shown, code: result.code, signal: result.signal, stdout: mask(result.stdout), stderr: mask(result.stderr) };
+  if (stdinError) throw stdinFailure(name, details, stdinError, mask);
   if (result.ok || (options.nothrow && !stopped)) return result;
   const hint = failureHint(result, { timedOut, aborted, passwordRejected: rejected(), sudo: Boolean(sudo) });
-  throw new CommandError(
-    name,
-    { command: shown, code: result.code, signal: result.signal, stdout: mask(result.stdout), stderr: mask(result.stderr), timedOut, aborted },
-    hint === undefined ? {} : { hint },
+  throw new CommandError(name, { ...details, timedOut, aborted }, hint === undefined ? {} : { hint });
+}
+
+/** The command's stdin stream failed on this machine, so it was stopped; the stream's error is the cause. */
+function stdinFailure(host: string, details: CommandErrorDetails, error: Error, mask: (text: string) => string): CommandError {
+  return new CommandError(
+    host,
+    { ...details, aborted: true, stoppedBecause: `reading its stdin on this machine failed: ${mask(error.message)}` },
+    { hint: "the data for the command's stdin could not be read on this machine: see the cause, fix it, then run again", cause: error },
   );
 }
 
 /** Kills every process the command with this id started, as the same user (sudo included). Never throws. */
-async function killTree(runner: Runner, id: string, signal?: AbortSignal): Promise<void> {
-const options: ExecOptions = { nothrow: true, timeout: KILL_TIMEOUT_MS, ...(signal === undefined ? {} : { signal }) };
-await runCommand(runner, killTagged(id), options, false).catch(() => undefined);
+async function killTree(runner: Runner, id: string, signal: AbortSignal): Promise<void> {
+  await runCommand(runner, killTagged(id), { nothrow: true, signal }, false).catch(() => undefined);
 }
 
-
-/** How long the sweep that kills a stopped command's processes may take. */
-const KILL_TIMEOUT_MS = 10_000;
+/** How long the sweeps that kill a stopped command's processes may take, all of them together. */
+const KILL_TIMEOUT_MS = 5_000;
 
 interface Deadline {
   timedOut(): boolean;

@@ -67,7 +67,12 @@ export function passwordSudo(
     const source = callerStdin;
     if (source === undefined) stdin.end();
     else if (typeof source === 'string' || Buffer.isBuffer(source)) stdin.end(source);
-    else (source as Readable).pipe(stdin);
+    else {
+      // pipe() does not pass errors on: without this the command would wait for the rest of its input
+      // forever. The transport stops a command whose stdin fails.
+      (source as Readable).on('error', (error) => stdin.destroy(error));
+      (source as Readable).pipe(stdin);
+    }
   };
 
   const flush = (): void => {

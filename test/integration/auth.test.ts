@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ConnectionError, Host, SshConnector, type SshOptions, type SshTarget } from '../../core/index.js';
+import { clearKeyCache, keyCacheStats } from '../../core/connection/ssh/auth.js';
 import { run, runOk } from '../fleet/exec.js';
 import type { FleetHost, FleetState } from '../fleet/fleet.js';
 import { useFleet } from '../fleet/use-fleet.js';
@@ -145,6 +146,33 @@ describe('key files and passwords', () => {
     const t = target({ identityFile: fleet.passphraseKey.path, passphrase: fleet.passphraseKey.passphrase });
     expect(await whoami(t)).toBe(fleet.user);
     await connectionLog(offset, 'publickey', await fingerprint(fleet.passphraseKey.path));
+  });
+
+  it('a passphrase-protected key is decrypted once for many connections, and again when the file changes', async () => {
+    clearKeyCache();
+    const key = path.join(scratch, 'passphrase-cached');
+    copyFileSync(fleet.passphraseKey.path, key);
+    copyFileSync(`${fleet.passphraseKey.path}.pub`, `${key}.pub`);
+    const withPassphrase = (passphrase: string) => target({ identityFile: key, passphrase });
+    const parses = keyCacheStats.parses;
+    // Three connections at once, then one more: one parse (its bcrypt KDF is ~0.3 s), shared.
+    const users = await Promise.all([1, 2, 3].map(() => whoami(withPassphrase(fleet.passphraseKey.passphrase))));
+    expect(users).toEqual([fleet.user, fleet.user, fleet.user]);
+    const offset = logSize();
+    expect(await whoami(withPassphrase(fleet.passphraseKey.passphrase))).toBe(fleet.user);
+    await connectionLog(offset, 'publickey', await fingerprint(key));
+    expect(keyCacheStats.parses - parses).toBe(1);
+
+    // Another passphrase is another parse (the cached key is not handed out for it).
+    const wrong = await failure(withPassphrase('not-the-passphrase'));
+    expect(wrong.message).toMatch(/bad passphrase/);
+    expect(keyCacheStats.parses - parses).toBe(2);
+
+    // The file re-encrypted under a new passphrase: read and parsed again.
+    await runOk('ssh-keygen', ['-q', '-p', '-P', fleet.passphraseKey.passphrase, '-N', 'a-new-passphrase', '-f', key]);
+    expect(await whoami(withPassphrase('a-new-passphrase'))).toBe(fleet.user);
+    expect((await failure(withPassphrase(fleet.passphraseKey.passphrase))).message).toMatch(/bad passphrase/);
+    expect(keyCacheStats.parses - parses).toBe(4);
   });
 
   it('an encrypted key without passphrase or agent is a ConfigError naming the key file', async () => {

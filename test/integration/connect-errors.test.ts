@@ -1,15 +1,14 @@
 // Connection failures against real sshd hosts and fake servers: each error
 // names the host, says what happened, comes with a `→` hint, and arrives
 // quickly. Plus many simultaneous handshakes to one sshd (MaxStartups).
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError, Host, SshConnector, type SshOptions, type SshTarget } from '../../core/index.js';
-import { hostShell, type FleetHost, type FleetState } from '../fleet/fleet.js';
+import type { FleetHost, FleetState } from '../fleet/fleet.js';
 import { useFleet } from '../fleet/use-fleet.js';
 import { fleetTarget } from './fleet-targets.js';
+import { startPrivateSshd, type PrivateSshd } from './private-sshd.js';
 
 let fleet: FleetState;
 /** Where this file's private sshds run: not the last host, which other files stop and start. */
@@ -61,66 +60,6 @@ async function fakeServer(onConnection: (socket: net.Socket) => void): Promise<{
   };
 }
 
-/**
- * A private sshd inside a fleet host's namespaces (same host keys, users and
- * sshd_config as the fleet's, so OpenSSH's default MaxStartups) on a spare
- * port. Other test files can neither stop it under us nor have their own
- * handshakes dropped by our floods; stopping it is ours alone. `fleet down`
- * would sweep it too (it lives in the host's mount namespace).
- */
-interface PrivateSshd {
-  host: FleetHost;
-  port: number;
-  knownHosts: string;
-  logFile: string;
-  stop(): Promise<void>;
-}
-
-async function startPrivateSshd(host: FleetHost, port: number): Promise<PrivateSshd> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'deployr-private-sshd-'));
-  const pidFile = path.join(dir, 'sshd.pid');
-  const logFile = path.join(dir, 'sshd.log');
-  const configFile = path.join(dir, 'sshd_config');
-  const config = readFileSync(path.join(host.root, 'sshd_config'), 'utf8')
-    .replace(/^Port .*$/m, `Port ${port}`)
-    .replace(/^PidFile .*$/m, `PidFile ${pidFile}`);
-  writeFileSync(configFile, config);
-  const pub = readFileSync(path.join(host.root, 'ssh_host_ed25519_key.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
-  const knownHosts = path.join(dir, 'known_hosts');
-  writeFileSync(knownHosts, `[${host.address}]:${port} ${pub}\n`);
-  const r = await hostShell(fleet, host.name, `/usr/sbin/sshd -f '${configFile}' -E '${logFile}'`);
-  if (r.code !== 0) throw new Error(`private sshd on ${host.name}:${port} did not start: ${r.stderr}`);
-  for (let i = 0; !existsSync(pidFile); i += 1) {
-    if (i > 200) throw new Error(`private sshd on ${host.name}:${port} wrote no pid file`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  return {
-    host,
-    port,
-    knownHosts,
-    logFile,
-    async stop() {
-      try {
-        // Only the listener we started (its command line names our config file).
-        if (pid > 1 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(configFile)) process.kill(pid, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-      // Exited is enough (a zombie no longer listens); this container's init can take a second or two to reap it.
-      const running = () => {
-        try {
-          return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-        } catch {
-          return false;
-        }
-      };
-      for (let i = 0; i < 200 && running(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** A target for a private sshd. */
 function privateTarget(sshd: PrivateSshd, name: string, ssh: SshOptions = {}): SshTarget {
   return { ...fleetTarget(fleet, sshd.host, { knownHostsFiles: [sshd.knownHosts], ...ssh }), port: sshd.port, name };
@@ -133,7 +72,7 @@ beforeAll(() => {
 
 describe('unreachable hosts', () => {
   it('no sshd (it was running, then stopped): connection refused, fast, suggesting to check sshd', async () => {
-    const sshd = await startPrivateSshd(home, home.port === 22 ? 2201 : home.port + 101);
+    const sshd = await startPrivateSshd(fleet, home, home.port === 22 ? 2201 : home.port + 101);
     const t = privateTarget(sshd, 'web-down');
     const connector = new SshConnector();
     try {
@@ -234,7 +173,7 @@ describe('many simultaneous handshakes to one sshd (MaxStartups 10:30:100)', () 
   let sshd: PrivateSshd;
 
   beforeAll(async () => {
-    sshd = await startPrivateSshd(home, home.port === 22 ? 2200 : home.port + 100);
+    sshd = await startPrivateSshd(fleet, home, home.port === 22 ? 2200 : home.port + 100);
   });
 
   afterAll(async () => {

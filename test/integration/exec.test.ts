@@ -2,7 +2,7 @@
 // output, many concurrent commands, timeouts/aborts that really kill the
 // remote process, error messages, and a host that goes away mid-run.
 import { createHash, randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandError, ConnectionError, cmd, secret, type Host, type HostEvent } from '../../core/index.js';
@@ -173,6 +173,40 @@ describe('stdin', () => {
     expect(r.stdout.split(' ')[0]).toBe(sha256(data));
   });
 
+  it('a stream that fails stops the command: CommandError naming the host and the error, not a lost connection', async () => {
+    const failure = new Error('the local source broke');
+    const stream = new PassThrough();
+    stream.write('first line\n');
+    const error = (await h1
+      .exec('cat; echo finished', { stdin: stream, onStdout: (text) => text.includes('first') && stream.destroy(failure) })
+      .catch((e: unknown) => e)) as CommandError;
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error).not.toBeInstanceOf(ConnectionError);
+    expect(error.cause).toBe(failure);
+    expect(error.host).toBe('h1');
+    expect(error.message).toContain('h1');
+    expect(error.message).toContain('the local source broke');
+    expect(error.message).not.toMatch(/connection lost/);
+    expect(error.stdout).toBe('first line\n'); // stopped: never handed an early end of input
+    expect((await h1.exec('echo still usable')).stdout).toBe('still usable\n');
+  });
+
+  it('a stream that fails while the connection is still being made fails the command, and crashes nothing', async () => {
+    const own = fleetHosts(fleet);
+    try {
+      const h = own.host('h1'); // not connected yet
+      const stream = new PassThrough();
+      const running = h.exec('cat', { stdin: stream }).catch((e: unknown) => e);
+      stream.destroy(new Error('failed before the connection was up'));
+      const error = await running;
+      expect(error).toBeInstanceOf(CommandError);
+      expect(error).toMatchObject({ host: 'h1', cause: { message: 'failed before the connection was up' } });
+      expect((await h.exec('echo up')).stdout).toBe('up\n');
+    } finally {
+      await own.close();
+    }
+  });
+
   it('gives a command without stdin an immediate EOF (does not hang)', async () => {
     const r = await h1.exec('cat; echo done', { timeout: 10_000 });
     expect(r.stdout).toBe('done\n');
@@ -180,24 +214,46 @@ describe('stdin', () => {
 });
 
 describe('concurrency', () => {
-  it('runs 200 commands started at once on one host, with at most ~10 sessions open at a time', async () => {
-    const dir = `${work}/concurrency`;
-    await h1.mkdirp(dir);
-    // Each command counts how many commands are running on the host right now.
+  /**
+   * Starts `count` commands at once on `h`; each one counts, on the host, how
+   * many of them are running at that moment (a file per running shell in
+   * `dir`, removed before it exits, so a file stands for an open session).
+   * Checks every command succeeded; returns the counts.
+   */
+  async function concurrencyOnHost(h: Host, dir: string, count: number): Promise<number[]> {
+    await h.mkdirp(dir);
     const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
-        h1.exec(cmd`touch ${dir}/$$ && n=$(ls ${dir} | wc -l) && sleep 0.05 && rm ${dir}/$$ && echo ${`job-${i}`} $n`),
+      Array.from({ length: count }, (_, i) =>
+        h.exec(cmd`touch ${dir}/$$ && n=$(ls ${dir} | wc -l) && sleep 0.05 && rm ${dir}/$$ && echo ${`job-${i}`} $n`),
       ),
     );
     const counts = results.map((r, i) => {
       const [job, n] = r.stdout.trim().split(' ');
       expect(job).toBe(`job-${i}`);
       expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
       return Number(n);
     });
-    expect(Math.max(...counts)).toBeLessThanOrEqual(10); // OpenSSH MaxSessions
-    expect(Math.max(...counts)).toBeGreaterThan(1); // ...and they did run in parallel
-    expect((await h1.exec(cmd`ls -A ${dir}`)).stdout).toBe('');
+    expect((await h.exec(cmd`ls -A ${dir}`)).stdout).toBe(''); // every command ran to its end
+    return counts;
+  }
+
+  // A cap well under sshd's MaxSessions (10): were it ignored, sshd's own limit could not hide it.
+  it('runs 200 commands started at once on one host, never more at a time than maxChannels (3)', async () => {
+    const own = fleetHosts(fleet);
+    try {
+      const counts = await concurrencyOnHost(own.host('h1', { maxChannels: 3 }), `${work}/concurrency-3`, 200);
+      expect(Math.max(...counts)).toBeLessThanOrEqual(3); // the cap
+      expect(Math.max(...counts)).toBeGreaterThanOrEqual(2); // ...and they did run in parallel
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('with the default maxChannels (8), 200 commands never run more than 8 at a time', async () => {
+    const counts = await concurrencyOnHost(h1, `${work}/concurrency-default`, 200);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(8); // under sshd's MaxSessions 10
+    expect(Math.max(...counts)).toBeGreaterThan(3); // the cap of the test above was its own setting
   });
 
   it('runs commands on several hosts at once over separate connections', async () => {
@@ -443,6 +499,41 @@ describe('a host that goes away', () => {
       expect((fresh as ConnectionError).host).toBe(name);
     } finally {
       await startHost(fleet, name);
+      await own.close();
+    }
+    const after = fleetHosts(fleet);
+    try {
+      expect((await after.host(name).exec('echo back')).stdout).toBe('back\n');
+    } finally {
+      await after.close();
+    }
+  });
+
+  it('a command that times out on a silently dead link is reported within seconds, not when keepalives give up', async (ctx) => {
+    if (fleet.mode !== 'netns') ctx.skip();
+    const own = fleetHosts(fleet);
+    try {
+      const h = own.host(name); // default keepalives: 15 s × 3 before the link counts as dead
+      expect((await h.exec('echo up')).stdout).toBe('up\n');
+      const started = Date.now();
+      let running: Promise<unknown> = Promise.resolve();
+      await new Promise<void>((resolve) => {
+        running = h.exec('echo started; sleep 30', { timeout: 1_000, onStdout: () => resolve() }).catch((e: unknown) => e);
+      });
+      const down = await hostShell(fleet, name, 'ip link set eth0 down');
+      expect(down.code, down.stderr).toBe(0);
+      try {
+        // Without a bound, this waits for the keepalives (45 s): fail clearly well before that.
+        const error = await Promise.race([running, new Promise((resolve) => setTimeout(() => resolve('still waiting after 15 s'), 15_000))]);
+        expect(error).toBeInstanceOf(CommandError);
+        expect(error).toMatchObject({ timedOut: true, host: name });
+        // The kill is lost on the dead link: the close is given up on after two grace periods, the sweeps after 5 s.
+        expect(Date.now() - started).toBeLessThan(7_500);
+      } finally {
+        const up = await hostShell(fleet, name, 'ip link set eth0 up');
+        expect(up.code, up.stderr).toBe(0);
+      }
+    } finally {
       await own.close();
     }
     const after = fleetHosts(fleet);

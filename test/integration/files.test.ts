@@ -2,6 +2,7 @@
 // (tar stream into `tar -x`), the text-file helpers, and their errors.
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -396,6 +397,27 @@ describe('putDir', () => {
     expect((await h1.exec(cmd`ls -A -- ${dest}`)).stdout).toBe('');
   });
 
+  it('a local file that cannot be read fails with a TransferError naming it, and the connection stays usable', async () => {
+    const from = path.join(local, 'unreadable-tree');
+    await mkdir(from, { recursive: true });
+    await writeFile(path.join(from, 'a.txt'), 'a');
+    await writeFile(path.join(from, 'vanishing.txt'), 'gone before it is read');
+    await writeFile(path.join(from, 'z.txt'), 'z');
+    // The filter runs between node-tar's stat and its open: removing the file there makes the read fail, every time.
+    const filter = (name: string): boolean => {
+      if (name === 'vanishing.txt') rmSync(path.join(from, name));
+      return true;
+    };
+    const error = (await rejection(h1.putDir(from, `${work}/unreadable`, { filter }))) as TransferError;
+    expect(error).toBeInstanceOf(TransferError);
+    expect(error.host).toBe('h1');
+    expect(error.message).toContain('h1');
+    expect(error.message).toContain(`cannot read ${path.join(from, 'vanishing.txt')}`);
+    expect(error.message).not.toMatch(/connection lost/);
+    expect(error.cause).toMatchObject({ code: 'ENOENT' });
+    expect((await h1.exec('echo still usable')).stdout).toBe('still usable\n');
+  });
+
   it('a missing local dir is a TransferError and nothing is created remotely', async () => {
     const dest = `${work}/never-created`;
     const error = (await rejection(h1.putDir(path.join(local, 'no-such-dir'), dest))) as TransferError;
@@ -433,6 +455,48 @@ describe('readFile, writeFile, exists, which, mkdirp', () => {
     expect(await h1.readFile(file)).toBe('second ✓\n');
     expect(await remoteMode(h1, file)).toBe('600');
     expect((await h1.exec(cmd`ls -A ${`${work}/atomic`}`)).stdout).toBe(`it's a "file".txt\n`);
+  });
+
+  it("writeFile without a mode keeps an existing file's mode; a new file gets 0644; an explicit mode wins", async () => {
+    const dir = `${work}/modes`;
+    await h1.mkdirp(dir);
+    const env = `${dir}/.env`;
+    await h1.exec(cmd`printf 'TOKEN=old\n' > ${env} && chmod 600 ${env}`);
+    await h1.writeFile(env, 'TOKEN=new\n');
+    expect(await h1.readFile(env)).toBe('TOKEN=new\n');
+    expect(await remoteMode(h1, env)).toBe('600'); // a secret stays private when rewritten
+
+    const script = `${dir}/run.sh`;
+    await h1.writeFile(script, '#!/bin/sh\necho v1\n', { mode: 0o750 });
+    await h1.writeFile(script, '#!/bin/sh\necho v2\n');
+    expect(await remoteMode(h1, script)).toBe('750');
+    expect((await h1.exec(cmd`${script}`)).stdout).toBe('v2\n');
+
+    const fresh = `${dir}/new.txt`;
+    await h1.writeFile(fresh, 'new\n');
+    expect(await remoteMode(h1, fresh)).toBe('644'); // not 600, whatever the command's umask 077
+
+    await h1.writeFile(env, 'TOKEN=wider\n', { mode: 0o640 });
+    expect(await remoteMode(h1, env)).toBe('640');
+    await h1.writeFile(fresh, 'narrower\n', { mode: 0o600 });
+    expect(await remoteMode(h1, fresh)).toBe('600');
+
+    // Through a symlink: the mode readers saw, the target's; relative paths under cd(), one with a leading dash too.
+    await h1.exec(cmd`ln -s .env ${`${dir}/env-link`}`);
+    await h1.cd(dir).writeFile('env-link', 'TOKEN=via link\n');
+    expect(await remoteMode(h1, `${dir}/env-link`)).toBe('640');
+    await h1.cd(dir).writeFile('-dash.env', 'x\n', { mode: 0o600 });
+    await h1.cd(dir).writeFile('-dash.env', 'y\n');
+    expect(await h1.readFile(`${dir}/-dash.env`)).toBe('y\n');
+    expect(await remoteMode(h1, `${dir}/-dash.env`)).toBe('600');
+
+    // As root through sudo: a root-only file stays root-only.
+    const rootOnly = `${dir}/root.env`;
+    await h1.sudo(cmd`sh -c ${`printf 'x\n' > ${rootOnly} && chmod 600 ${rootOnly}`}`);
+    await h1.as('root').writeFile(rootOnly, 'y\n');
+    expect((await h1.sudo(cmd`stat -c %a:%U -- ${rootOnly}`)).stdout.trim()).toBe('600:root');
+    await h1.sudo(cmd`rm -f -- ${rootOnly}`);
+    expect((await h1.exec(cmd`ls -A ${dir}`)).stdout.split('\n').filter((name) => name.includes('.deployr-'))).toEqual([]);
   });
 
   it('writeFile takes binary Buffers; readFile returns text', async () => {

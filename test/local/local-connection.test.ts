@@ -2,6 +2,7 @@
 // codes, signals, streams, timeouts and file transfer behave as they will on
 // a remote host. (SSH gets the same checks against the sshd fleet.)
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -124,6 +125,34 @@ describe('output and input', () => {
     })());
     const expected = Array.from({ length: 100 }, (_, i) => `chunk ${i}\n`).join('');
     expect((await host.exec('cat', { stdin: stream })).stdout).toBe(expected);
+  });
+
+  it('stops the command when its stdin stream fails: CommandError naming the host and the error, which is its cause', async () => {
+    const failure = new Error('the source went away');
+    let sent = 0;
+    const stream = new Readable({
+      read() {
+        sent += 1;
+        if (sent <= 3) this.push(`chunk ${sent}\n`);
+        else setTimeout(() => this.destroy(failure), 50);
+      },
+    });
+    const error = (await host.exec('cat; echo finished', { stdin: stream, nothrow: true }).catch((caught: unknown) => caught)) as CommandError;
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error.cause).toBe(failure);
+    expect(error.message).toContain('local-test');
+    expect(error.message).toContain('the source went away');
+    expect(error.stdout).not.toContain('finished'); // stopped, not handed an early end of input
+  });
+
+  it('a stdin stream that fails before the command starts, or after it ended, crashes nothing', async () => {
+    const early = new Readable({ read() {} });
+    early.destroy(new Error('failed at once'));
+    await expect(host.exec('cat', { stdin: early })).rejects.toMatchObject({ name: 'CommandError', cause: { message: 'failed at once' } });
+    const late = new Readable({ read() {} });
+    expect(await host.exec('true', { stdin: late })).toMatchObject({ ok: true });
+    late.destroy(new Error('failed after the command'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
   });
 
   it('does not fail when the command ignores its stdin', async () => {
@@ -447,6 +476,28 @@ describe('putDir', () => {
     expect(await host.putDir(from, target)).toEqual({ entries: 0, bytes: 0 });
     expect((await stat(target)).isDirectory()).toBe(true);
     expect(await readdir(target)).toEqual([]);
+  });
+
+  it('throws TransferError naming a local file that cannot be read, instead of uploading part of the tree', async () => {
+    const from = await mkdtemp(join(tmpdir(), 'deployr-putdir-unreadable-'));
+    try {
+      await writeFile(join(from, 'a.txt'), 'a');
+      await writeFile(join(from, 'vanishing.txt'), 'gone before it is read');
+      await writeFile(join(from, 'z.txt'), 'z');
+      // The filter runs between node-tar's stat and its open: removing the file there makes the read fail, every time.
+      const filter = (path: string): boolean => {
+        if (path === 'vanishing.txt') rmSync(join(from, path));
+        return true;
+      };
+      const error = (await host.putDir(from, join(root, 'unreadable'), { filter }).catch((caught: unknown) => caught)) as TransferError;
+      expect(error).toBeInstanceOf(TransferError);
+      expect(error.message).toContain('local-test');
+      expect(error.message).toContain(`cannot read ${join(from, 'vanishing.txt')}`);
+      expect(error.cause).toMatchObject({ code: 'ENOENT' });
+      expect(error.hint).toBeDefined();
+    } finally {
+      await rm(from, { recursive: true, force: true });
+    }
   });
 
   it('throws TransferError for a missing local directory', async () => {

@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cmd, quote, secret, type Command } from '../../core/command/index.js';
 import {
   Host,
@@ -16,7 +16,7 @@ import {
   type TransportExecOptions,
   type TransportExecResult,
 } from '../../core/connection/index.js';
-import { CommandError } from '../../core/errors.js';
+import { CommandError, ConnectionError } from '../../core/errors.js';
 
 let connection: RecordingConnection;
 let host: Host;
@@ -153,6 +153,43 @@ describe('exec', () => {
     expect(JSON.stringify(events)).not.toContain('DEPLOYR_CMD'); // the process tag is plumbing, not logged
     expect(events[1]).toMatchObject({ type: 'command:end', code: 0, signal: null });
     expect((events[0] as { id: string }).id).toBe((events[1] as { id: string }).id);
+  });
+
+  it('ends every started command with command:end, also when the transport throws', async () => {
+    const lost = new ConnectionError('web-1: the SSH connection to web-1:22 was lost', { host: 'web-1' });
+    const failing = new RecordingConnection('web-1');
+    failing.exec = async () => {
+      throw lost;
+    };
+    const events: HostEvent[] = [];
+    await expect(new Host(failing, { onEvent: (event) => events.push(event) }).exec('uptime')).rejects.toBe(lost);
+    expect(events.map((event) => event.type)).toEqual(['command:start', 'command:end']);
+    expect(events[1]).toMatchObject({ type: 'command:end', host: 'web-1', code: null, signal: null });
+    expect((events[0] as { id: string }).id).toBe((events[1] as { id: string }).id);
+  });
+
+  it('quiet: raises no output events, while callbacks, start/end and the result still get the output', async () => {
+    connection.respond('cat', { stdout: 'file contents\n', stderr: 'a warning\n' });
+    const events: HostEvent[] = [];
+    const observed = new Host(connection, { onEvent: (event) => events.push(event) });
+    const streamed: string[] = [];
+    const result = await observed.exec('cat /etc/app.env', { quiet: true, onStdout: (text) => streamed.push(text) });
+    expect(result).toMatchObject({ stdout: 'file contents\n', stderr: 'a warning\n' });
+    expect(streamed).toEqual(['file contents\n']);
+    expect(events.map((event) => event.type)).toEqual(['command:start', 'command:end']);
+    // Without quiet, the same command reports its output.
+    events.length = 0;
+    await observed.exec('cat /etc/app.env');
+    expect(events.map((event) => event.type)).toEqual(['command:start', 'command:output', 'command:output', 'command:end']);
+  });
+
+  it('readFile keeps the file out of the event stream (an .env must not reach logs)', async () => {
+    connection.respond('cat', { stdout: 'DB_PASSWORD=hunter3\n' });
+    const events: HostEvent[] = [];
+    const observed = new Host(connection, { onEvent: (event) => events.push(event) });
+    expect(await observed.readFile('/srv/app/.env')).toBe('DB_PASSWORD=hunter3\n');
+    expect(events.map((event) => event.type)).toEqual(['command:start', 'command:end']);
+    expect(JSON.stringify(events)).not.toContain('hunter3');
   });
 });
 
@@ -346,21 +383,34 @@ describe('files', () => {
     const temp = /\/etc\/app\.conf\.deployr-[0-9a-f]{8}/.exec(line)?.[0];
     expect(temp).toBeDefined();
     // umask 077 first: nobody else can read the temp file between cat and chmod.
-    expect(line).toBe(`umask 077 && cat > ${temp} && chmod 644 ${temp} && mv -f ${temp} /etc/app.conf`);
+    // Without a mode: the existing file's mode (of what a symlink points to), else 644, decided on the host.
+    expect(line).toBe(
+      `umask 077 && mode=$(if test -e /etc/app.conf; then stat -L -c %a /etc/app.conf; else echo 644; fi) && ` +
+        `cat > ${temp} && chmod "$mode" ${temp} && mv -f ${temp} /etc/app.conf`,
+    );
   });
 
-  it('writeFile sets the requested mode', async () => {
+  it('writeFile sets the requested mode, and then asks the host for none', async () => {
     await host.writeFile('/etc/secret.env', 'x', { mode: 0o600 });
     await host.writeFile('/usr/local/bin/tool', 'x', { mode: 0o4755 });
-    expect(connection.commands[0]).toMatch(/ && chmod 600 \/etc\/secret\.env\.deployr-[0-9a-f]{8} && /);
+    await host.writeFile('/srv/public.txt', 'x', { mode: 0o644 });
+    const temp = /\/etc\/secret\.env\.deployr-[0-9a-f]{8}/.exec(connection.commands[0] as string)?.[0];
+    expect(connection.commands[0]).toBe(`umask 077 && cat > ${temp} && chmod 600 ${temp} && mv -f ${temp} /etc/secret.env`);
     expect(connection.commands[1]).toMatch(/ && chmod 4755 \/usr\/local\/bin\/tool\.deployr-[0-9a-f]{8} && /);
+    expect(connection.commands[2]).toMatch(/ && chmod 644 \/srv\/public\.txt\.deployr-[0-9a-f]{8} && /);
+    expect(connection.commands.join('\n')).not.toContain('stat');
   });
 
   it('writeFile quotes the path and keeps ~/ expandable', async () => {
     await host.writeFile('~/my app/.env', 'x');
     expect(connection.commands[0]).toMatch(
-      /^umask 077 && cat > ~\/'my app\/\.env\.deployr-([0-9a-f]{8})' && chmod 644 ~\/'my app\/\.env\.deployr-\1' && mv -f ~\/'my app\/\.env\.deployr-\1' ~\/'my app\/\.env'$/,
+      /^umask 077 && mode=\$\(if test -e ~\/'my app\/\.env'; then stat -L -c %a ~\/'my app\/\.env'; else echo 644; fi\) && cat > ~\/'my app\/\.env\.deployr-([0-9a-f]{8})' && chmod "\$mode" ~\/'my app\/\.env\.deployr-\1' && mv -f ~\/'my app\/\.env\.deployr-\1' ~\/'my app\/\.env'$/,
     );
+  });
+
+  it('writeFile keeps a relative path starting with a dash from reading as an option', async () => {
+    await host.writeFile('-rf', 'x', { mode: 0o600 });
+    expect(connection.commands[0]).toMatch(/^umask 077 && cat > \.\/-rf\.deployr-([0-9a-f]{8}) && chmod 600 \.\/-rf\.deployr-\1 && mv -f \.\/-rf\.deployr-\1 \.\/-rf$/);
   });
 
   it('writeFile uses a fresh temporary name every time', async () => {
@@ -378,10 +428,45 @@ describe('files', () => {
     expect(connection.commands[1]).toBe(`rm -f ${temp}`);
   });
 
+  it('writeFile keeps the original error when removing the temporary file fails too, and bounds that clean-up', async () => {
+    // The write fails; the clean-up then meets a lost connection: the write's error is the one reported.
+    const lost = new RecordingConnection('web-1');
+    lost.respond('cat >', { code: 1, stderr: 'cat: write error: No space left on device\n' });
+    const plainExec = lost.exec.bind(lost);
+    lost.exec = async (command, options) => {
+      if (command.display().startsWith('rm -f')) throw new ConnectionError('web-1: the SSH connection was lost', { host: 'web-1' });
+      return plainExec(command, options);
+    };
+    const error = await new Host(lost).writeFile('/srv/app.conf', 'x').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CommandError);
+    expect((error as CommandError).message).toContain('No space left on device');
+
+    // The clean-up never ends (a connection that answers nothing): the write's error still comes, after a bounded wait.
+    const hung = new StoppableConnection();
+    const stalled = new (class extends StoppableConnection {
+      override async exec(command: Command, options: TransportExecOptions = {}): Promise<TransportExecResult> {
+        if (command.display().includes('cat >')) return { stdout: EMPTY, stderr: Buffer.from('disk full\n'), code: 1, signal: null, timedOut: false, aborted: false };
+        if (command.display().startsWith('rm -f')) return hung.exec(cmd`sleep forever`, options); // ends only when its signal fires
+        return super.exec(command, options);
+      }
+    })();
+    vi.useFakeTimers();
+    try {
+      const failed = new Host(stalled).writeFile('/srv/app.conf', 'x').catch((caught: unknown) => caught);
+      await vi.advanceTimersByTimeAsync(30_000);
+      const original = await failed;
+      expect(original).toBeInstanceOf(CommandError);
+      expect(original).toMatchObject({ exitCode: 1, timedOut: false });
+      expect(hung.log).toEqual(['start: sleep forever', 'killed: sleep forever']); // the clean-up ran, and was stopped
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('writeFile through cd and as() runs inside both', async () => {
     await host.as('www-data').cd('/srv/app').writeFile('.env', 'x');
     expect(connection.commands[0]).toMatch(
-      /^sudo -n -H -u www-data -- sh -c 'cd \/srv\/app && umask 077 && cat > \.env\.deployr-([0-9a-f]{8}) && chmod 644 \.env\.deployr-\1 && mv -f \.env\.deployr-\1 \.env'$/,
+      /^sudo -n -H -u www-data -- sh -c 'cd \/srv\/app && \{ umask 077 && mode=\$\(if test -e \.env; then stat -L -c %a \.env; else echo 644; fi\) && cat > \.env\.deployr-([0-9a-f]{8}) && chmod "\$mode" \.env\.deployr-\1 && mv -f \.env\.deployr-\1 \.env; \}'$/,
     );
   });
 
@@ -649,6 +734,26 @@ describe('stopping a command', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(queued.pending).toBe(0);
     expect(queued.log.filter((line) => line.startsWith('queued: ls'))).toHaveLength(2);
+  });
+
+  it('sweeps that never finish (a dead connection) delay the error by one sweep time limit (5 s) in all, not one per sweep', async () => {
+    // The command ends when stopped; every sweep hangs until its signal fires, as on a link that answers nothing.
+    class DeadSweeps extends StoppableConnection {
+      override async exec(command: Command, options: TransportExecOptions = {}): Promise<TransportExecResult> {
+        if (!command.display().includes('DEPLOYR_CMD=')) return super.exec(command, options);
+        this.log.push(`sweep hangs: ${command.display().slice(0, 20)}`);
+        if (!options.signal?.aborted) await new Promise((resolve) => options.signal?.addEventListener('abort', resolve, { once: true }));
+        return { stdout: EMPTY, stderr: EMPTY, code: null, signal: null, timedOut: false, aborted: true };
+      }
+    }
+    const dead = new DeadSweeps();
+    const started = Date.now();
+    const error = await new Host(dead).exec('sleep 300', { timeout: 50 }).catch((caught: unknown) => caught);
+    const elapsed = Date.now() - started;
+    expect(error).toBeInstanceOf(CommandError);
+    expect(error).toMatchObject({ timedOut: true });
+    expect(elapsed).toBeGreaterThanOrEqual(4_900);
+    expect(elapsed).toBeLessThan(6_000);
   });
 });
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,12 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   appendKnownHost,
   checkHostKey,
+  clearKnownHostsCache,
   entryMatchesHost,
+  hashHostName,
   fingerprintSha256,
   formatKnownHostsLine,
   hostKeyAlgorithmsFor,
   hostLookupName,
   keyTypeOf,
+  knownHostsCacheStats,
   knownKeyTypes,
   loadKnownHosts,
   parseKnownHosts,
@@ -420,5 +423,106 @@ describe('formatKnownHostsLine / appendKnownHost', () => {
     } finally {
       process.env.HOME = oldHome;
     }
+  });
+});
+
+describe('loadKnownHosts cache', () => {
+  /** Sets the file's mtime a minute back: a file not written just now (see RACY_MS in known-hosts.ts). */
+  const age = (file: string) => utimes(file, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+  const counts = () => ({ ...knownHostsCacheStats });
+  const since = (before: typeof knownHostsCacheStats) => ({
+    parses: knownHostsCacheStats.parses - before.parses,
+    reuses: knownHostsCacheStats.reuses - before.reuses,
+  });
+  const hmacsSince = (before: typeof knownHostsCacheStats) => knownHostsCacheStats.hmacs - before.hmacs;
+
+  it('reads and parses an unchanged file once, and again after accept-new appends a line', async () => {
+    clearKnownHostsCache();
+    const file = join(dir, 'cached_known_hosts');
+    await writeFile(file, `${hashHostName('a.example')} ${keys.ed1.text}\n`);
+    await age(file);
+    let before = counts();
+    const first = await loadKnownHosts([file]);
+    const second = await loadKnownHosts([file]);
+    const third = await loadKnownHosts([file]);
+    expect(since(before)).toEqual({ parses: 1, reuses: 2 });
+    expect(second[0]).toBe(first[0]); // the same parsed entry, not read again
+    expect(third).not.toBe(second); // ...but each caller gets its own array
+    expect(Object.isFrozen(first[0])).toBe(true); // shared entries cannot be changed behind other callers' backs
+
+    // accept-new appends: the very next load sees the new key.
+    await appendKnownHost(file, formatKnownHostsLine('b.example', 2222, 'ssh-ed25519', keys.ed2.blob, { hash: true }));
+    before = counts();
+    const appended = await loadKnownHosts([file]);
+    expect(since(before)).toEqual({ parses: 1, reuses: 0 });
+    expect(appended).toHaveLength(2);
+    expect(checkHostKey(appended, 'b.example', 2222, 'ssh-ed25519', keys.ed2.blob).status).toBe('trusted');
+
+    // An appended line (here without a trailing newline, as an editor may leave it) is seen too.
+    await appendFile(file, `c.example ${keys.ed3.text}`);
+    expect(checkHostKey(await loadKnownHosts([file]), 'c.example', 22, 'ssh-ed25519', keys.ed3.blob).status).toBe('trusted');
+  });
+
+  it('a file rewritten at once with the same size is read again (recently written versions are not reused)', async () => {
+    clearKnownHostsCache();
+    const file = join(dir, 'racy_known_hosts');
+    await writeFile(file, `r.example ${keys.ed1.text}\n`);
+    expect(checkHostKey(await loadKnownHosts([file]), 'r.example', 22, 'ssh-ed25519', keys.ed1.blob).status).toBe('trusted');
+    await writeFile(file, `r.example ${keys.ed2.text}\n`); // same length, same inode, maybe the same mtime tick
+    expect(checkHostKey(await loadKnownHosts([file]), 'r.example', 22, 'ssh-ed25519', keys.ed2.blob).status).toBe('trusted');
+  });
+
+  it('concurrent loads share one read; a file that disappears is skipped, and read again when it is back', async () => {
+    clearKnownHostsCache();
+    const file = join(dir, 'shared_known_hosts');
+    await writeFile(file, `s.example ${keys.ed1.text}\n`);
+    const before = counts();
+    const all = await Promise.all(Array.from({ length: 6 }, () => loadKnownHosts([file])));
+    expect(since(before).parses).toBe(1);
+    expect(all.every((entries) => entries[0] === all[0]![0])).toBe(true);
+
+    await rm(file);
+    expect(await loadKnownHosts([file])).toEqual([]);
+    await writeFile(file, `s.example ${keys.ed2.text}\n`);
+    expect(checkHostKey(await loadKnownHosts([file]), 's.example', 22, 'ssh-ed25519', keys.ed2.blob).status).toBe('trusted');
+  });
+
+  it('unreadable files still throw, and are not cached', async () => {
+    clearKnownHostsCache();
+    await expect(loadKnownHosts([dir])).rejects.toThrow(/Cannot read known_hosts file .*EISDIR/);
+    await expect(loadKnownHosts([dir])).rejects.toThrow(/EISDIR/);
+  });
+
+  it('hashed entries: lookups agree with a fresh parse; each (entry, name) HMAC is computed once per parse', async () => {
+    clearKnownHostsCache();
+    const file = join(dir, 'many_hashed_known_hosts');
+    const lines = Array.from({ length: 300 }, (_, i) => `${hashHostName(`host-${i}.example`)} ${keys.ed1.text}`);
+    lines.push(`${hashHostName('[target.example]:2222')} ${keys.ed2.text}`, `!${hashHostName('host-7.example')},*.example ${keys.ed3.text}`);
+    await writeFile(file, lines.join('\n') + '\n');
+    await age(file);
+    const fresh = parseKnownHosts(lines.join('\n'), file);
+    const hashedPatterns = 302;
+    for (let round = 0; round < 2; round += 1) {
+      const before = counts();
+      const cached = await loadKnownHosts([file]);
+      // One connection's lookup: knownKeyTypes, then checkHostKey. Port 22 tests two names (host, [host]:22).
+      knownKeyTypes(cached, 'host-9.example', 22);
+      checkHostKey(cached, 'host-9.example', 22, keys.ed1.type, keys.ed1.blob);
+      expect(hmacsSince(before)).toBe(round === 0 ? 2 * hashedPatterns : 0); // before: 4 × 302, every connection
+      for (const [host, port] of [['host-7.example', 22], ['host-8.example', 22], ['target.example', 2222], ['target.example', 22], ['x.example', 22]] as const) {
+        expect(knownKeyTypes(cached, host, port), `${host}:${port}`).toEqual(knownKeyTypes(fresh, host, port));
+        for (const key of [keys.ed1, keys.ed2, keys.ed3]) {
+          expect(checkHostKey(cached, host, port, key.type, key.blob), `${host}:${port}`).toEqual(checkHostKey(fresh, host, port, key.type, key.blob));
+        }
+      }
+    }
+    // host-7 is excluded by its negated hashed pattern; host-8 is covered by both lines.
+    expect(knownKeyTypes(fresh, 'host-7.example', 22)).toEqual(['ssh-ed25519']);
+    expect(checkHostKey(fresh, 'host-7.example', 22, 'ssh-ed25519', keys.ed3.blob).status).toBe('changed');
+    expect(checkHostKey(fresh, 'host-8.example', 22, 'ssh-ed25519', keys.ed3.blob).status).toBe('trusted');
+    // An entry built by hand (never parsed here) still matches by its hashed pattern.
+    const byHand: KnownHostEntry = { file: 'x', line: 1, patterns: [hashHostName('hand.example')], keyType: 'ssh-ed25519', key: keys.ed1.blob };
+    expect(entryMatchesHost(byHand, 'hand.example', 22)).toBe(true);
+    expect(entryMatchesHost(byHand, 'other.example', 22)).toBe(false);
   });
 });

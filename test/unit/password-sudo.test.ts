@@ -11,7 +11,7 @@ import { randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cmd, joinCommands, quote, raw, type Command } from '../../core/command/index.js';
@@ -189,6 +189,33 @@ describe('with the right password', () => {
     expect(fromBuffer.stdout).toBe(bytes.toString('hex'));
     const fromStream = await sudo.host.sudo('cat', { stdin: Readable.from(['chunk 1,', ' chunk 2,', ' chunk 3']) });
     expect(fromStream.stdout).toBe('chunk 1, chunk 2, chunk 3');
+  });
+
+  it("stops the command when the caller's stdin stream fails, before or after sudo took the password, crashing nothing", async () => {
+    const early = new PassThrough();
+    early.destroy(new Error('failed before sudo was done'));
+    const first = await sudo.host.sudo('cat; echo finished', { stdin: early }).catch((caught: unknown) => caught);
+    expect(first).toBeInstanceOf(CommandError);
+    expect(first).toMatchObject({ cause: { message: 'failed before sudo was done' } });
+
+    // Longer than the password: output that could start a secret is held back until more arrives.
+    const input = 'some input\n'.repeat(10);
+    const late = new PassThrough();
+    late.write(input);
+    let seen = '';
+    const second = (await sudo.host
+      .sudo('cat; echo finished', {
+        stdin: late,
+        onStdout: (text) => {
+          seen += text;
+          if (seen.length >= input.length / 2) late.destroy(new Error('failed while the command read it'));
+        },
+      })
+      .catch((caught: unknown) => caught)) as CommandError;
+    expect(second).toBeInstanceOf(CommandError);
+    expect(second.cause).toMatchObject({ message: 'failed while the command read it' });
+    expect(second.message).toContain('failed while the command read it');
+    expect(second.stdout).toBe(input); // stopped: never told its input had ended
   });
 
   it('gives a command that reads stdin an immediate end of file when the caller has none', async () => {

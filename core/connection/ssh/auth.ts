@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { createHmac, randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import ssh2 from 'ssh2';
 import { isSecret, revealSecret, type Secret } from '../../command/index.js';
@@ -9,7 +10,8 @@ import type { ResolvedSshSettings } from './options.js';
 const { utils, OpenSSHAgent } = ssh2;
 
 export type AuthMethod =
-  | { type: 'publickey'; username: string; key: Buffer | string; passphrase?: string }
+  /** `key` is parsed (and decrypted) once, here: ssh2's parseKey hands a parsed key back unchanged. */
+  | { type: 'publickey'; username: string; key: ssh2.ParsedKey }
   | { type: 'agent'; username: string; agent: string | InstanceType<typeof OpenSSHAgent> }
   | { type: 'password'; username: string; password: string };
 
@@ -28,6 +30,75 @@ function reveal(value: string | Secret | undefined): string | undefined {
 
 function isEncryptedKeyError(error: Error): boolean {
   return /no passphrase given/i.test(error.message);
+}
+
+// ---------------------------------------------------------------------------
+// Parsed keys, cached for the process
+// ---------------------------------------------------------------------------
+
+/**
+ * Parsing an encrypted key runs its KDF (bcrypt, ~0.3 s for OpenSSH's
+ * default 16 rounds), so each key is read and parsed once per process, per
+ * (file version, passphrase), and the parsed key is what ssh2 gets. A file
+ * is read again when its mtime, ctime, size or inode changes. Passphrases
+ * and inline keys appear in cache keys only as an HMAC under a random
+ * per-process key.
+ */
+type KeyParse = ssh2.ParsedKey | Error;
+
+interface CachedKey {
+  version: string;
+  parsed: Promise<KeyParse>;
+}
+
+const CACHE_KEY_SECRET = randomBytes(32);
+const MAX_CACHED_KEYS = 64;
+const keyCache = new Map<string, CachedKey>();
+
+/** For tests and diagnostics: how many times a private key was parsed (and, if encrypted, decrypted). */
+export const keyCacheStats = { parses: 0 };
+
+/** Forget every cached key. */
+export function clearKeyCache(): void {
+  keyCache.clear();
+}
+
+function digest(value: string | Buffer | undefined): string {
+  return value === undefined ? '-' : createHmac('sha256', CACHE_KEY_SECRET).update(value).digest('base64');
+}
+
+function parseKeyCounted(data: Buffer | string, passphrase: string | undefined): KeyParse {
+  keyCacheStats.parses += 1;
+  return utils.parseKey(data, passphrase);
+}
+
+function remember(cacheKey: string, version: string, parsed: Promise<KeyParse>): Promise<KeyParse> {
+  keyCache.delete(cacheKey);
+  keyCache.set(cacheKey, { version, parsed });
+  if (keyCache.size > MAX_CACHED_KEYS) keyCache.delete(keyCache.keys().next().value as string);
+  return parsed;
+}
+
+/** The parsed key in `file`; throws what stat/readFile throw. Concurrent callers share one parse. */
+async function parsedKeyFile(file: string, passphrase: string | undefined): Promise<KeyParse> {
+  const info = await stat(file);
+  const version = `${info.mtimeMs}:${info.ctimeMs}:${info.size}:${info.ino}:${info.dev}`;
+  const cacheKey = `file:${file}\0${digest(passphrase)}`;
+  const cached = keyCache.get(cacheKey);
+  if (cached?.version === version) return cached.parsed;
+  // Stat before read: what is parsed is at least as new as `version`.
+  const parsed = readFile(file).then((data) => parseKeyCounted(data, passphrase));
+  remember(cacheKey, version, parsed);
+  return parsed.catch((error: unknown) => {
+    if (keyCache.get(cacheKey)?.parsed === parsed) keyCache.delete(cacheKey); // read errors are not cached
+    throw error;
+  });
+}
+
+/** The parsed ssh.privateKey (text or Buffer). */
+function parsedInlineKey(key: string | Buffer, passphrase: string | undefined): Promise<KeyParse> {
+  const cacheKey = `inline:${digest(key)}\0${digest(passphrase)}`;
+  return keyCache.get(cacheKey)?.parsed ?? remember(cacheKey, '', Promise.resolve(parseKeyCounted(key, passphrase)));
 }
 
 /**
@@ -54,9 +125,10 @@ async function keyFileMethod(
   settings: ResolvedSshSettings,
 ): Promise<{ method: AuthMethod; described: string }> {
   const username = settings.user;
-  let data: Buffer;
+  const passphrase = reveal(settings.passphrase);
+  let parsed: KeyParse;
   try {
-    data = await readFile(file);
+    parsed = await parsedKeyFile(file, passphrase);
   } catch (error) {
     throw new ConfigError(`${settings.name}: cannot read SSH key ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`, {
       host: settings.name,
@@ -64,13 +136,8 @@ async function keyFileMethod(
       cause: error,
     });
   }
-  const passphrase = reveal(settings.passphrase);
-  const parsed = utils.parseKey(data, passphrase);
   if (!(parsed instanceof Error)) {
-    return {
-      method: { type: 'publickey', username, key: data, ...(passphrase === undefined ? {} : { passphrase }) },
-      described: `key ${file}`,
-    };
+    return { method: { type: 'publickey', username, key: parsed }, described: `key ${file}` };
   }
   if (isEncryptedKeyError(parsed) && settings.agent) {
     // Encrypted key, no passphrase: OpenSSH would use the agent's copy of this key. Do the same.
@@ -106,15 +173,14 @@ export async function planAuth(settings: ResolvedSshSettings): Promise<AuthPlan>
   const username = settings.user;
 
   if (settings.privateKey !== undefined) {
-    const passphrase = reveal(settings.passphrase);
-    const parsed = utils.parseKey(settings.privateKey, passphrase);
+    const parsed = await parsedInlineKey(settings.privateKey, reveal(settings.passphrase));
     if (parsed instanceof Error) {
       throw new ConfigError(`${settings.name}: ssh.privateKey cannot be used: ${parsed.message}`, {
         host: settings.name,
         hint: 'pass the private key text (OpenSSH or PEM format), and ssh.passphrase when it is encrypted',
       });
     }
-    methods.push({ type: 'publickey', username, key: settings.privateKey, ...(passphrase === undefined ? {} : { passphrase }) });
+    methods.push({ type: 'publickey', username, key: parsed });
     described.push('ssh.privateKey');
   }
   for (const file of settings.identityFiles) {
@@ -131,9 +197,9 @@ export async function planAuth(settings: ResolvedSshSettings): Promise<AuthPlan>
     const home = process.env.HOME ?? userInfo().homedir;
     for (const name of DEFAULT_KEY_FILES) {
       const file = `${home}/.ssh/${name}`;
-      const data = await readFile(file).catch(() => undefined);
-      if (!data || utils.parseKey(data) instanceof Error) continue; // encrypted default keys are the agent's job
-      methods.push({ type: 'publickey', username, key: data });
+      const parsed = await parsedKeyFile(file, undefined).catch(() => undefined);
+      if (!parsed || parsed instanceof Error) continue; // missing, or encrypted: encrypted default keys are the agent's job
+      methods.push({ type: 'publickey', username, key: parsed });
       described.push(`key ${file}`);
     }
   }

@@ -1,8 +1,8 @@
 /**
  * OpenSSH known_hosts parsing and host key lookup.
  *
- * Everything here is pure except `loadKnownHosts` (reads files) and
- * `appendKnownHost` (writes one line).
+ * Everything here is pure except `loadKnownHosts` (reads files, through a
+ * cache) and `appendKnownHost` (writes one line).
  *
  * Semantics follow OpenSSH 9.x (hostfile.c / match.c):
  *  - a line is `[marker] patterns keytype base64-key [comment]`;
@@ -24,7 +24,7 @@
  *    covered by a `@cert-authority` line is therefore reported as 'unknown'.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -106,6 +106,7 @@ export function parseKnownHosts(text: string, file: string): KnownHostEntry[] {
     const entry = parseLine(lines[i] ?? '', file, i + 1);
     if (entry) entries.push(entry);
   }
+  HashedNames.attach(entries);
   return entries;
 }
 
@@ -140,24 +141,112 @@ function expandTilde(p: string): string {
 }
 
 /**
+ * Parsed known_hosts files, per path, for the process: a file is read and
+ * parsed again only when it changed (its mtime, ctime, size or inode), so
+ * accept-new's appends are seen by the next connection while an unchanged
+ * file costs one stat. As with git's "racy" index entries, a version whose
+ * mtime is less than RACY_MS old when it is read is not reused once read: a
+ * same-size rewrite within one timestamp tick would not change the version.
+ * Loads that find the same version while it is being read share that read.
+ */
+interface CachedKnownHostsFile {
+  version: string;
+  reusable: boolean;
+  settled: boolean;
+  entries: Promise<readonly KnownHostEntry[] | undefined>;
+}
+
+const RACY_MS = 2_000;
+const MAX_CACHED_FILES = 64;
+const fileCache = new Map<string, CachedKnownHostsFile>();
+
+/**
+ * For tests and diagnostics: files loadKnownHosts read and parsed, files it
+ * reused unchanged, and HMACs computed to match hashed entries.
+ */
+export const knownHostsCacheStats = { parses: 0, reuses: 0, hmacs: 0 };
+
+/** Forget every cached known_hosts file. */
+export function clearKnownHostsCache(): void {
+  fileCache.clear();
+}
+
+function readError(path: string, err: unknown): Error {
+  return new Error(`Cannot read known_hosts file ${path}: ${(err as Error).message}`, { cause: err });
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** The parsed entries of one file (shared, frozen), or undefined when it does not exist. */
+async function loadKnownHostsFile(path: string): Promise<readonly KnownHostEntry[] | undefined> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    if (isMissing(err)) {
+      fileCache.delete(path);
+      return undefined;
+    }
+    throw readError(path, err);
+  }
+  const version = `${info.mtimeMs}:${info.ctimeMs}:${info.size}:${info.ino}:${info.dev}`;
+  const cached = fileCache.get(path);
+  if (cached && cached.version === version && (cached.reusable || !cached.settled)) {
+    knownHostsCacheStats.reuses += 1;
+    return cached.entries;
+  }
+  const record: CachedKnownHostsFile = {
+    version,
+    reusable: Math.abs(Date.now() - info.mtimeMs) >= RACY_MS,
+    settled: false,
+    // Stat before read: the text read is at least as new as `version`, so a later change always shows.
+    entries: readKnownHostsFile(path),
+  };
+  fileCache.delete(path); // re-insert: the Map's order is least recently loaded first
+  fileCache.set(path, record);
+  if (fileCache.size > MAX_CACHED_FILES) fileCache.delete(fileCache.keys().next().value as string);
+  try {
+    return await record.entries;
+  } catch (err) {
+    if (fileCache.get(path) === record) fileCache.delete(path); // errors are not cached
+    throw err;
+  } finally {
+    record.settled = true;
+  }
+}
+
+async function readKnownHostsFile(path: string): Promise<readonly KnownHostEntry[] | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (isMissing(err)) return undefined; // removed between stat and read
+    throw readError(path, err);
+  }
+  knownHostsCacheStats.parses += 1;
+  const parsed = parseKnownHosts(text, path);
+  for (const entry of parsed) {
+    Object.freeze(entry.patterns);
+    Object.freeze(entry);
+  }
+  return Object.freeze(parsed);
+}
+
+/**
  * Read and parse known_hosts files in order. Missing files (ENOENT, ENOTDIR)
  * are skipped; other read errors (e.g. EACCES, EISDIR) are thrown. `~` is
  * expanded to the home directory.
+ *
+ * Parsed files are cached (see CachedKnownHostsFile): the entries returned
+ * are shared between calls and frozen; the array itself is the caller's.
  */
 export async function loadKnownHosts(files: string[]): Promise<KnownHostEntry[]> {
+  const loaded = await Promise.all(files.map((f) => loadKnownHostsFile(expandTilde(f))));
   const all: KnownHostEntry[] = [];
-  for (const f of files) {
-    const path = expandTilde(f);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      throw new Error(`Cannot read known_hosts file ${path}: ${(err as Error).message}`, { cause: err });
-    }
-    all.push(...parseKnownHosts(text, path));
-  }
+  for (const entries of loaded) if (entries) all.push(...entries);
   return all;
 }
 
@@ -200,26 +289,94 @@ function globToRegExp(pattern: string): RegExp {
   return re;
 }
 
-function hashedMatches(hashed: string, name: string): boolean {
-  // |1|base64(salt)|base64(hmac-sha1(salt, name))
+interface HashedPattern {
+  salt: Buffer;
+  hash: Buffer;
+}
+
+/** `|1|base64(salt)|base64(hmac-sha1(salt, name))`, decoded; undefined when malformed (never matches). */
+function decodeHashed(hashed: string): HashedPattern | undefined {
   const parts = hashed.split('|');
-  if (parts.length !== 4 || parts[0] !== '' || parts[1] !== '1') return false;
+  if (parts.length !== 4 || parts[0] !== '' || parts[1] !== '1') return undefined;
   const [, , saltB64 = '', hashB64 = ''] = parts;
-  if (!BASE64_RE.test(saltB64) || !BASE64_RE.test(hashB64)) return false;
-  const salt = Buffer.from(saltB64, 'base64');
-  const expected = Buffer.from(hashB64, 'base64');
-  const actual = createHmac('sha1', salt).update(name).digest();
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+  if (!BASE64_RE.test(saltB64) || !BASE64_RE.test(hashB64)) return undefined;
+  return { salt: Buffer.from(saltB64, 'base64'), hash: Buffer.from(hashB64, 'base64') };
+}
+
+function hmacMatches(pattern: HashedPattern, name: string): boolean {
+  knownHostsCacheStats.hmacs += 1;
+  const actual = createHmac('sha1', pattern.salt).update(name).digest();
+  return pattern.hash.length === actual.length && timingSafeEqual(pattern.hash, actual);
+}
+
+/**
+ * The hashed patterns of one parsed file, and which of them match a lookup
+ * name. A hashed pattern can only be tested by computing an HMAC with its
+ * salt, and one lookup tests every entry twice (knownKeyTypes, then
+ * checkHostKey); here each (pattern, name) HMAC is computed once per parse,
+ * and a connection to a host already looked up in an unchanged (cached)
+ * file computes none.
+ */
+class HashedNames {
+  private static readonly byEntry = new WeakMap<KnownHostEntry, HashedNames>();
+  private static readonly MAX_NAMES = 256;
+
+  /** Every distinct hashed pattern in the file (without `!`): decoded at the first lookup, null when malformed. */
+  private readonly patterns = new Map<string, HashedPattern | null | undefined>();
+  /** Lookup name → the hashed patterns that match it. */
+  private readonly matches = new Map<string, Set<string>>();
+
+  /** Group the hashed patterns of freshly parsed entries. */
+  static attach(entries: KnownHostEntry[]): void {
+    let group: HashedNames | undefined;
+    for (const entry of entries) {
+      let hashed = false;
+      for (const raw of entry.patterns) {
+        const pattern = raw.startsWith('!') ? raw.slice(1) : raw;
+        if (!pattern.startsWith('|')) continue;
+        group ??= new HashedNames();
+        group.patterns.set(pattern, undefined);
+        hashed = true;
+      }
+      if (hashed) HashedNames.byEntry.set(entry, group as HashedNames);
+    }
+  }
+
+  /** Does hashed `pattern` (of `entry`) match one of `names`? */
+  static test(entry: KnownHostEntry, pattern: string, names: string[]): boolean {
+    const group = HashedNames.byEntry.get(entry);
+    if (group?.patterns.has(pattern)) return names.some((name) => group.matching(name).has(pattern));
+    const decoded = decodeHashed(pattern); // an entry built by hand, not parsed here
+    return decoded !== undefined && names.some((name) => hmacMatches(decoded, name));
+  }
+
+  private matching(name: string): Set<string> {
+    let found = this.matches.get(name);
+    if (!found) {
+      found = new Set();
+      for (const [pattern, known] of this.patterns) {
+        let decoded = known;
+        if (decoded === undefined) {
+          decoded = decodeHashed(pattern) ?? null;
+          this.patterns.set(pattern, decoded);
+        }
+        if (decoded && hmacMatches(decoded, name)) found.add(pattern);
+      }
+      if (this.matches.size >= HashedNames.MAX_NAMES) this.matches.clear();
+      this.matches.set(name, found);
+    }
+    return found;
+  }
 }
 
 /** 1 = positive match, -1 = a negated pattern matched, 0 = no match. */
-function matchPatterns(patterns: string[], names: string[]): -1 | 0 | 1 {
+function matchPatterns(entry: KnownHostEntry, names: string[]): -1 | 0 | 1 {
   let positive = false;
-  for (const raw of patterns) {
+  for (const raw of entry.patterns) {
     const negated = raw.startsWith('!');
     const pattern = negated ? raw.slice(1) : raw;
     const hit = pattern.startsWith('|')
-      ? names.some((n) => hashedMatches(pattern, n))
+      ? HashedNames.test(entry, pattern, names)
       : names.some((n) => globToRegExp(pattern).test(n));
     if (!hit) continue;
     if (negated) return -1;
@@ -230,7 +387,7 @@ function matchPatterns(patterns: string[], names: string[]): -1 | 0 | 1 {
 
 /** Does this entry's host field cover `host` on `port`? (Markers are not considered.) */
 export function entryMatchesHost(entry: KnownHostEntry, host: string, port: number): boolean {
-  return matchPatterns(entry.patterns, lookupNames(host, port)) === 1;
+  return matchPatterns(entry, lookupNames(host, port)) === 1;
 }
 
 // ---------------------------------------------------------------------------

@@ -35,7 +35,7 @@ export interface SshOptions {
   /** Milliseconds between keepalives; a dead peer errors after keepaliveCountMax misses. */
   keepaliveInterval?: number;
   keepaliveCountMax?: number;
-  /** Concurrent channels on this connection; OpenSSH allows 10 sessions (MaxSessions). */
+  /** Concurrent commands on this connection; the one SFTP session comes on top. Keep it below the server's MaxSessions (OpenSSH: 10). */
   maxChannels?: number;
   /** Read ~/.ssh/config through `ssh -G`. Default true. */
   useSshConfig?: boolean;
