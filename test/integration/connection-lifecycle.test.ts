@@ -55,7 +55,7 @@ describe('close()', () => {
       await h.close();
       const started = Date.now();
       await h.close();
-      expect(Date.now() - started).toBeLessThan(100);
+      expect(Date.now() - started).toBeLessThan(1_000);
 
       const error = (await h.exec('echo again').catch((e: unknown) => e)) as ConnectionError;
       expect(error).toBeInstanceOf(ConnectionError);
@@ -288,7 +288,7 @@ describe('the SFTP session', () => {
       expect(put).toBeInstanceOf(TransferError);
       expect((put as TransferError).message).toMatch(/aborted/);
       expect((put as TransferError).message).toContain(home.name);
-      expect(Date.now() - started).toBeLessThan(500);
+      expect(Date.now() - started).toBeLessThan(2_000);
 
       await h.put(big, `${work}/big-whole.bin`);
       const down = new AbortController();
@@ -307,7 +307,7 @@ describe('the SFTP session', () => {
           (e: unknown) => e,
         );
       expect(get).toBeInstanceOf(TransferError);
-      expect(Date.now() - started).toBeLessThan(500);
+      expect(Date.now() - started).toBeLessThan(2_000);
 
       await h.put(small, `${work}/after-abort.txt`);
       expect((await h.exec(cmd`cat ${work}/after-abort.txt`)).stdout).toBe('small\n');
