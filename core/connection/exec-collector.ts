@@ -3,7 +3,8 @@ import type { TransportExecOptions } from './types.js';
 
 /**
  * Collects a command's output while forwarding chunks to the caller's
- * callbacks. Shared by every transport so they buffer identically.
+ * callbacks. Shared by every transport so they buffer identically. With
+ * `capture: false` it only forwards (the Host keeps its own decoded copy).
  */
 export class OutputCollector {
   private readonly stdoutChunks: Buffer[] = [];
@@ -12,12 +13,12 @@ export class OutputCollector {
   constructor(private readonly options: TransportExecOptions) {}
 
   stdout = (chunk: Buffer): void => {
-    this.stdoutChunks.push(chunk);
+    if (this.options.capture !== false) this.stdoutChunks.push(chunk);
     this.options.onStdout?.(chunk);
   };
 
   stderr = (chunk: Buffer): void => {
-    this.stderrChunks.push(chunk);
+    if (this.options.capture !== false) this.stderrChunks.push(chunk);
     this.options.onStderr?.(chunk);
   };
 

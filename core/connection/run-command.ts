@@ -108,6 +108,7 @@ export async function runCommand(runner: Runner, inner: Command, options: ExecOp
   const transportOptions: TransportExecOptions = {
     onStdout: stdout.push,
     onStderr: stderr.push,
+    capture: false, // OutputText keeps the text; a second raw copy would double the memory of big outputs
     signal: stop.signal,
     ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
     ...(tracked ? {} : { urgent: true }), // untracked runs are kill sweeps

@@ -10,6 +10,8 @@ export interface TransportExecOptions {
   /** Kill the command after this many milliseconds. */
   timeout?: number;
   signal?: AbortSignal;
+  /** false: only stream output to the callbacks; the result's stdout/stderr stay empty. Default true. */
+  capture?: boolean;
   /** Jump the queue for a channel: for the sweeps that stop other commands, which must not wait behind them. */
   urgent?: boolean;
 }

@@ -183,6 +183,19 @@ describe('output and input', () => {
   });
 });
 
+describe('capture', () => {
+  it('capture: false streams output to the callbacks and keeps no copy in the result', async () => {
+    const connection = new LocalConnection();
+    const streamed: Buffer[] = [];
+    const kept = await connection.exec(cmd`printf %s captured`, { onStdout: (chunk) => streamed.push(chunk) });
+    const notKept = await connection.exec(cmd`printf %s streamed; printf %s err >&2`, { capture: false, onStdout: (chunk) => streamed.push(chunk) });
+    expect(kept.stdout.toString()).toBe('captured');
+    expect(notKept.stdout.length + notKept.stderr.length).toBe(0);
+    expect(notKept.code).toBe(0);
+    expect(Buffer.concat(streamed).toString()).toBe('capturedstreamed');
+  });
+});
+
 describe('timeout and abort', () => {
   it('kills the whole pipeline on timeout and throws a timed-out CommandError', async () => {
     const marker = `30.${randomInt(1e8, 1e9)}`; // a sleep duration no other process uses
