@@ -62,10 +62,6 @@ export class Command {
   toJSON(): string {
     return this.display();
   }
-
-  isEmpty(): boolean {
-    return this.parts.every((part) => part.kind === 'text' && part.value.trim() === '');
-  }
 }
 
 const RAW = Symbol('deployr.raw');

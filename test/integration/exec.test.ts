@@ -49,6 +49,16 @@ afterAll(async () => {
   await targets?.close();
 });
 
+/** After a test broke a host on purpose, a fresh connection must work again (other files use it). */
+async function expectReachableAgain(name: string): Promise<void> {
+  const after = fleetHosts(fleet);
+  try {
+    expect((await after.host(name).exec('echo back')).stdout).toBe('back\n');
+  } finally {
+    await after.close();
+  }
+}
+
 describe('exit codes and signals', () => {
   it('resolves exit 0 with ok, stdout, stderr and a duration', async () => {
     const r = await h1.exec('echo out; echo err >&2');
@@ -501,12 +511,7 @@ describe('a host that goes away', () => {
       await startHost(fleet, name);
       await own.close();
     }
-    const after = fleetHosts(fleet);
-    try {
-      expect((await after.host(name).exec('echo back')).stdout).toBe('back\n');
-    } finally {
-      await after.close();
-    }
+    await expectReachableAgain(name);
   });
 
   it('a command that times out on a silently dead link is reported within seconds, not when keepalives give up', async (ctx) => {
@@ -536,12 +541,7 @@ describe('a host that goes away', () => {
     } finally {
       await own.close();
     }
-    const after = fleetHosts(fleet);
-    try {
-      expect((await after.host(name).exec('echo back')).stdout).toBe('back\n');
-    } finally {
-      await after.close();
-    }
+    await expectReachableAgain(name);
   });
 
   it('a silent network drop is detected by keepalives: ConnectionError, not a hang', async (ctx) => {
@@ -567,12 +567,7 @@ describe('a host that goes away', () => {
     } finally {
       await own.close();
     }
-    const after = fleetHosts(fleet);
-    try {
-      expect((await after.host(name).exec('echo back')).stdout).toBe('back\n');
-    } finally {
-      await after.close();
-    }
+    await expectReachableAgain(name);
   });
 });
 

@@ -19,7 +19,6 @@ let oldHome: string | undefined;
 function settings(overrides: Partial<ResolvedSshSettings> = {}): ResolvedSshSettings {
   return {
     name: 'web-1',
-    alias: 'web-1',
     hostname: 'web-1.example',
     port: 22,
     user: 'deploy',
@@ -31,7 +30,6 @@ function settings(overrides: Partial<ResolvedSshSettings> = {}): ResolvedSshSett
     connectTimeout: 20_000,
     keepaliveInterval: 15_000,
     keepaliveCountMax: 3,
-    maxChannels: 8,
     ...overrides,
   };
 }

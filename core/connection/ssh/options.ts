@@ -57,8 +57,6 @@ export interface SshTarget {
 /** Settings after ~/.ssh/config and defaults were applied. */
 export interface ResolvedSshSettings {
   name: string;
-  /** What the user wrote: the name looked up in known_hosts if HostName is an alias target. */
-  alias: string;
   hostname: string;
   /** HostKeyAlias from ~/.ssh/config: the name looked up in known_hosts instead of hostname. */
   hostKeyAlias?: string;
@@ -79,7 +77,6 @@ export interface ResolvedSshSettings {
   connectTimeout: number;
   keepaliveInterval: number;
   keepaliveCountMax: number;
-  maxChannels: number;
 }
 
 export const SSH_DEFAULTS = {

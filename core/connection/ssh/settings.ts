@@ -51,7 +51,6 @@ export async function resolveSshSettings(target: SshTarget): Promise<ResolvedSsh
 
   return {
     name: target.name,
-    alias: target.address,
     hostname: config?.hostname ?? target.address,
     ...(config?.hostKeyAlias ? { hostKeyAlias: config.hostKeyAlias } : {}),
     port: target.port ?? ssh.port ?? config?.port ?? 22,
@@ -71,6 +70,5 @@ export async function resolveSshSettings(target: SshTarget): Promise<ResolvedSsh
     keepaliveInterval:
       ssh.keepaliveInterval ?? (config?.serverAliveInterval ? config.serverAliveInterval * 1000 : SSH_DEFAULTS.keepaliveInterval),
     keepaliveCountMax: ssh.keepaliveCountMax ?? config?.serverAliveCountMax ?? SSH_DEFAULTS.keepaliveCountMax,
-    maxChannels: ssh.maxChannels ?? SSH_DEFAULTS.maxChannels,
   };
 }
