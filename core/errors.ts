@@ -119,3 +119,35 @@ export class TransferError extends DeployrError {
 export function isDeployrError(error: unknown): error is DeployrError {
   return error instanceof DeployrError;
 }
+
+/**
+ * A plugin's tap or task failed. The message says where — `[deployr:git]
+ * failed in "predeploy" on web-1: …` — and the original error is the cause.
+ */
+export class PluginError extends DeployrError {
+  override readonly code: string = 'PLUGIN_ERROR';
+  readonly plugin: string;
+  /** The hook name, or `task "name"` for a task the plugin registered. */
+  readonly hook: string;
+
+  constructor(plugin: string, hook: string, host: string | undefined, cause: unknown) {
+    const where = `[${plugin}] failed in ${hook.startsWith('task ') ? hook : `"${hook}"`}${host ? ` on ${host}` : ''}`;
+    super(`${where}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+      ...(host === undefined ? {} : { host }),
+      ...(isDeployrError(cause) && cause.hint !== undefined ? { hint: cause.hint } : {}),
+    });
+    this.plugin = plugin;
+    this.hook = hook;
+  }
+}
+
+/** The run was stopped by Ctrl-C or SIGTERM. */
+export class InterruptedError extends DeployrError {
+  override readonly code: string = 'INTERRUPTED';
+}
+
+/** A task ran longer than its `timeout`. */
+export class TaskTimeoutError extends DeployrError {
+  override readonly code: string = 'TASK_TIMEOUT';
+}

@@ -53,4 +53,16 @@ export {
   type ParsedHostString,
 } from './connection/index.js';
 
-export { defineConfig, type DeployrConfig, type EnvironmentConfig, type HostConfig } from './config/define-config.js';
+export { defineConfig } from './config/define-config.js';
+export type {
+  DeployrConfig,
+  EnvironmentConfig,
+  HostConfig,
+  HostEntry,
+  SharedSettings,
+  TaskEntry,
+  Vars,
+  ConfigEnv,
+  ConfigHooks,
+  UserConfigExport,
+} from './config/types.js';

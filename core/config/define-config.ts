@@ -1,38 +1,16 @@
-import type { SshOptions } from '../connection/ssh/options.js';
+import type { ConfigEnv, DeployrConfig } from './types.js';
 
 /**
- * The shape of deploy.config.ts. This is the foundation's subset: hosts and
- * how to reach them. Tasks, hooks and plugins arrive with the engine.
+ * Types a deploy.config.ts. Either the config itself or a (possibly async)
+ * function of the environment name, for settings that differ per target:
+ *
+ * ```ts
+ * export default defineConfig({ app: 'shop', environments: { prod: { hosts: ['web-1'] } } });
+ * export default defineConfig(async ({ environment }) => ({ … }));
+ * ```
  */
-export interface HostConfig {
-  /** Name used in logs and errors; defaults to the address. */
-  name?: string;
-  /** Host name, address or ~/.ssh/config alias. */
-  address: string;
-  user?: string;
-  port?: number;
-  roles?: string[];
-  ssh?: SshOptions;
-}
-
-export interface EnvironmentConfig {
-  /** 'user@host:port' strings or host objects. */
-  hosts: Array<string | HostConfig>;
-  /** 'local' runs every command on this machine through the local transport. */
-  connect?: 'ssh' | 'local';
-  /** SSH settings shared by every host of this environment. */
-  ssh?: SshOptions;
-}
-
-export interface DeployrConfig {
-  /** The application's name. */
-  app: string;
-  /** Where releases live on each host. */
-  deployTo?: string;
-  environments: Record<string, EnvironmentConfig>;
-}
-
-/** Types a deploy.config.ts: `export default defineConfig({ … })`. */
-export function defineConfig<const T extends DeployrConfig>(config: T): T {
+export function defineConfig<const T extends DeployrConfig>(config: T): T;
+export function defineConfig(config: (env: ConfigEnv) => DeployrConfig | Promise<DeployrConfig>): (env: ConfigEnv) => DeployrConfig | Promise<DeployrConfig>;
+export function defineConfig(config: unknown): unknown {
   return config;
 }

@@ -1,0 +1,39 @@
+import type { Secret } from '../command/index.js';
+import type { SshOptions } from '../connection/ssh/options.js';
+import type { Vars } from './types.js';
+
+/** A host after its environment's inheritance and defaults were applied. */
+export interface ResolvedHost {
+  readonly name: string;
+  readonly address: string;
+  readonly user?: string;
+  readonly port?: number;
+  readonly roles: readonly string[];
+  /** Config vars < environment vars < host vars, merged key by key. */
+  readonly vars: Vars;
+  /** Config ssh < environment ssh < host ssh (and user/port from the host string), merged key by key. */
+  readonly ssh: SshOptions;
+  readonly disabled: boolean;
+}
+
+/** One environment, with `extends` followed and the config's shared settings applied. */
+export interface ResolvedEnvironment {
+  readonly name: string;
+  readonly description?: string;
+  readonly connect: 'ssh' | 'local';
+  /** Every host, disabled ones included (they are never selected). */
+  readonly hosts: readonly ResolvedHost[];
+  readonly deployTo?: string;
+  readonly keepReleases: number;
+  readonly concurrency: number;
+  /** Config vars < environment vars (after extends). */
+  readonly vars: Vars;
+  /** Seconds; undefined means no default timeout. */
+  readonly commandTimeout?: number;
+  readonly sudoPassword?: Secret;
+  /** false, or the question to ask before running. */
+  readonly confirm: false | string;
+}
+
+export const DEFAULT_CONCURRENCY = 10;
+export const DEFAULT_KEEP_RELEASES = 5;

@@ -1,0 +1,85 @@
+import type { ResolvedEnvironment, ResolvedHost } from '../config/resolved.js';
+import type { Vars } from '../config/types.js';
+import type { Host } from '../connection/host.js';
+import type { HostFailure } from './events.js';
+import type { TaskRef } from './task.js';
+
+/**
+ * Run-wide state every task and hook on every host shares, e.g. a build
+ * artifact's path computed once and read by each host. Augment it to type
+ * your own keys: `declare module 'deployr' { interface SharedState { artifact?: string } }`.
+ */
+export interface SharedState {
+  [key: string]: unknown;
+}
+
+/** Messages for output and logs, attributed to the current host and task. */
+export interface Logger {
+  info(message: string): void;
+  /** Shown with --verbose, always written to the host's log file. */
+  debug(message: string): void;
+  /** Shown always; collected in --json as a 'warning' event. */
+  warn(message: string): void;
+}
+
+/** What every task function and per-host hook receives. */
+export interface TaskContext {
+  /** This host's API: exec, sudo, as, cd, env, prefix, files. A local Host for `local` tasks. */
+  readonly host: Host;
+  /** This host as configured (name, address, roles, vars); for `local` tasks, a host named 'local'. */
+  readonly target: ResolvedHost;
+  /** Config vars < environment vars < host vars. */
+  readonly vars: Vars;
+  readonly roles: readonly string[];
+  readonly environment: ResolvedEnvironment;
+  /** Every host selected for this run, in order. */
+  readonly hosts: readonly ResolvedHost[];
+  /** Shared by every task and hook of this run, on every host. */
+  readonly shared: SharedState;
+  readonly log: Logger;
+  /** Aborted on Ctrl-C/SIGTERM or the task's timeout. Host commands already stop with it; pass it to your own waits. */
+  readonly signal: AbortSignal;
+  /** --dry-run: commands are recorded and printed, nothing connects. Skip side effects on this machine too. */
+  readonly dryRun: boolean;
+  /** Name of the task running now. */
+  readonly task: string;
+  /** Arguments after the environment on the command line: `deployr db:seed prod users` → ['users']. */
+  readonly args: readonly string[];
+  /** Runs another task (name, function or composition) on this host only. */
+  runTask(task: TaskRef): Promise<void>;
+  /** Runs the definition this task overrides, on this host. Throws if it overrides nothing. */
+  original(): Promise<void>;
+}
+
+/** What once-per-run hooks receive. */
+export interface RunContext {
+  readonly runId: string;
+  /** The task the run was started for, e.g. 'deploy'. */
+  readonly task: string;
+  readonly environment: ResolvedEnvironment;
+  readonly hosts: readonly ResolvedHost[];
+  readonly shared: SharedState;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly dryRun: boolean;
+  readonly args: readonly string[];
+  /** The TaskContext of one selected host (connecting to it if needed), e.g. to run a migration on the first 'db' host. */
+  contextFor(host: string | ResolvedHost, task?: string): Promise<TaskContext>;
+}
+
+/** What the failure hook receives. */
+export interface FailureContext extends RunContext {
+  readonly failures: readonly HostFailure[];
+  /** The errors themselves, by host name ('' for a failure that belongs to no host). */
+  readonly errors: ReadonlyMap<string, unknown>;
+  /** True when the run was stopped by Ctrl-C/SIGTERM. */
+  readonly interrupted: boolean;
+}
+
+/** What the done hook receives. */
+export interface DoneContext extends RunContext {
+  readonly ok: boolean;
+  readonly failures: readonly HostFailure[];
+  readonly interrupted: boolean;
+  readonly durationMs: number;
+}
