@@ -151,3 +151,42 @@ export class InterruptedError extends DeployrError {
 export class TaskTimeoutError extends DeployrError {
   override readonly code: string = 'TASK_TIMEOUT';
 }
+
+/** One problem in a config or in a plugin's options: where, and what is wrong. */
+export interface ConfigIssue {
+  /** Like `environments.prod.hosts[2].port`; '' for the value as a whole. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface ConfigValidationErrorOptions extends DeployrErrorOptions {
+  /** How a problem with the value as a whole is labelled, e.g. 'default export'. */
+  rootLabel?: string;
+  /** The config file, when the value came from one. */
+  file?: string;
+}
+
+/**
+ * A config (or a plugin's options) has problems; `issues` holds every one of
+ * them, and the message lists them all, one per line:
+ *
+ * ```
+ * deploy.config.ts has 2 problems:
+ *   environments.prod.hosts[2].port: expected an integer from 1 to 65535, got "22x"
+ *   plugins[0]: got a function; call it: supervisor()
+ * ```
+ */
+export class ConfigValidationError extends ConfigError {
+  readonly issues: readonly ConfigIssue[];
+  readonly file?: string;
+
+  /** `subject` starts the message: 'deploy.config.ts', 'The options of deployr:git'. */
+  constructor(subject: string, issues: readonly ConfigIssue[], options: ConfigValidationErrorOptions = {}) {
+    const { rootLabel = '(top level)', file, ...rest } = options;
+    const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
+    const lines = issues.map((issue) => `  ${issue.path === '' ? rootLabel : issue.path}: ${issue.message}`);
+    super(`${subject} has ${count}:\n${lines.join('\n')}`, rest);
+    this.issues = issues;
+    if (file !== undefined) this.file = file;
+  }
+}

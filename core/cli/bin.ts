@@ -1,28 +1,30 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
-import { isDeployrError } from '../errors.js';
-import { smoke } from './smoke.js';
+import { CommanderError } from 'commander';
+import { ConfigError, isDeployrError } from '../errors.js';
+import { ExitCode } from './exit-codes.js';
+import { createProgram } from './program.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-const program = new Command('deployr')
-  .description('Deploy apps to your own servers with typed TypeScript tasks over SSH')
-  .version(pkg.version);
-
-program
-  .command('smoke')
-  .description('check the local transport on this machine (no servers needed)')
-  .action(async () => {
-    await smoke((line) => console.log(line));
-  });
+/**
+ * Entry point. A user's mistake (bad config, unknown task or host) prints
+ * its message and next step, never a stack trace, and exits 2; anything
+ * unexpected prints the stack so it can be reported.
+ */
+const program = createProgram((code) => {
+  process.exitCode = code;
+});
+program.exitOverride();
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  if (isDeployrError(error)) {
-    console.error(`deployr: ${error.describe()}`);
-    process.exitCode = error.code === 'CONFIG_ERROR' ? 2 : 1;
-  } else {
-    console.error(error);
-    process.exitCode = 1;
+  if (error instanceof CommanderError) {
+    // Commander printed its message already; --help and --version are not errors.
+    process.exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    return;
   }
+  if (isDeployrError(error)) {
+    process.stderr.write(`deployr: ${error.describe()}\n`);
+    process.exitCode = error instanceof ConfigError ? ExitCode.usage : error.code === 'CONNECTION_ERROR' || error.code === 'HOST_KEY_ERROR' ? ExitCode.connection : ExitCode.taskFailed;
+    return;
+  }
+  process.stderr.write(`deployr: unexpected error — please report it with this output:\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = ExitCode.taskFailed;
 });

@@ -23,6 +23,8 @@ export interface HostOptions {
   sudoPassword?: Secret | string;
   /** Default timeout for every command, in milliseconds. */
   defaultTimeout?: number;
+  /** Stops every command of this Host (and Hosts derived from it) when aborted, on top of each command's own signal. */
+  signal?: AbortSignal;
   onEvent?: (event: HostEvent) => void;
 }
 
@@ -30,6 +32,7 @@ interface HostShared {
   readonly connection: Connection;
   readonly sudoPassword?: Secret;
   readonly defaultTimeout?: number;
+  readonly signal?: AbortSignal;
   readonly onEvent?: (event: HostEvent) => void;
 }
 
@@ -49,6 +52,7 @@ export class Host {
       connection,
       ...(password === undefined ? {} : { sudoPassword: isSecret(password) ? password : secret(password, 'sudo password') }),
       ...(options.defaultTimeout === undefined ? {} : { defaultTimeout: options.defaultTimeout }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
     };
     this.context = { env: {}, prefixes: [] };

@@ -43,6 +43,8 @@ export interface Runner {
   readonly name: string;
   readonly sudoPassword?: Secret;
   readonly defaultTimeout?: number;
+  /** Stops every command run through this runner, on top of each command's own signal (a run's Ctrl-C, a task's timeout). */
+  readonly signal?: AbortSignal;
   readonly onEvent?: (event: HostEvent) => void;
   /** Set when the command runs through sudo; `user` undefined means root. */
   readonly sudo?: { readonly user?: string };
@@ -77,7 +79,7 @@ export async function runCommand(runner: Runner, inner: Command, options: ExecOp
   // The Host owns the deadline, so time queued for a channel counts, and
   // a stop kills the command's whole process tree, not just its shell.
   const stop = new AbortController();
-  const deadline = armDeadline(stop, options.signal, options.timeout ?? runner.defaultTimeout);
+  const deadline = armDeadline(stop, combineSignals(options.signal, runner.signal), options.timeout ?? runner.defaultTimeout);
   let running = true;
   // A stdin stream that fails (putDir meeting a file it cannot read) stops the command: the rest of its
   // input will never come. Listen from the start: the stream can fail while the command still waits
@@ -186,7 +188,9 @@ function stdinFailure(host: string, details: CommandErrorDetails, error: Error, 
 
 /** Kills every process the command with this id started, as the same user (sudo included). Never throws. */
 async function killTree(runner: Runner, id: string, signal: AbortSignal): Promise<void> {
-  await runCommand(runner, killTagged(id), { nothrow: true, signal }, false).catch(() => undefined);
+  // Not under the runner's own signal: that is usually what stopped the command, and the sweep must still run.
+  const { signal: _stopped, ...unstopped } = runner;
+  await runCommand(unstopped, killTagged(id), { nothrow: true, signal }, false).catch(() => undefined);
 }
 
 /** How long the sweeps that kill a stopped command's processes may take, all of them together. */
@@ -231,4 +235,8 @@ function failureHint(
   }
   if (result.code === 127) return 'a program was not found on the host: install it, or check PATH for non-interactive shells';
   return undefined;
+}
+
+function combineSignals(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  return a && b ? AbortSignal.any([a, b]) : (a ?? b);
 }

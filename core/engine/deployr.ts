@@ -31,8 +31,10 @@ export interface RunOptions extends SelectOptions {
   concurrency?: number;
   /** Record and report commands; connect to nothing. */
   dryRun?: boolean;
-  /** Abort the run (what Ctrl-C does in the CLI). */
+  /** Abort the run (what Ctrl-C does in the CLI). The failure and done hooks still run. */
   signal?: AbortSignal;
+  /** Abort the failure and done hooks as well (what a second Ctrl-C does in the CLI). */
+  cleanupSignal?: AbortSignal;
   /** Extra arguments, given to tasks as ctx.args. */
   args?: readonly string[];
 }
@@ -56,6 +58,8 @@ export interface Deployr {
   /** The environment runs are for; undefined when created without one. */
   readonly environment: ResolvedEnvironment | undefined;
   readonly plugins: readonly Plugin[];
+  /** Config problems that are not errors (e.g. a task's role no host has). */
+  readonly warnings: readonly string[];
   /** Registers a task. Re-using a name overrides the task; the new one can call ctx.original(). */
   task(name: string, run: TaskRef, options?: TaskOptions): void;
   getTask(name: string): TaskDefinition | undefined;

@@ -1,0 +1,14 @@
+/**
+ * What `deployr` exits with. Documented in the README; scripts rely on them.
+ */
+export const ExitCode = {
+  ok: 0,
+  /** A task failed on at least one host. */
+  taskFailed: 1,
+  /** Bad command line or config: nothing was run. */
+  usage: 2,
+  /** A host could not be reached, authenticated or trusted (host key). */
+  connection: 3,
+  /** Stopped by Ctrl-C or SIGTERM. */
+  interrupted: 130,
+} as const;

@@ -1,0 +1,72 @@
+import { loadConfig } from '../config/load.js';
+import { createDeployr } from '../engine/create-deployr.js';
+import type { Deployr } from '../engine/deployr.js';
+import type { TaskRef } from '../engine/task.js';
+import { confirm } from './confirm.js';
+import { ExitCode } from './exit-codes.js';
+import type { HostOptions } from './options.js';
+import { trapSignals } from './signals.js';
+import { attachCliViews } from './views.js';
+
+export interface OpenedProject {
+  deployr: Deployr;
+  /** The config file's directory: logs go under it. */
+  root: string;
+  file: string;
+}
+
+/** Finds and loads the config, then creates the deployr for `environment`. */
+export async function openProject(environment: string | undefined, options: Pick<HostOptions, 'config'>): Promise<OpenedProject> {
+  const loaded = await loadConfig({
+    cwd: process.cwd(),
+    ...(options.config === undefined ? {} : { configFile: options.config }),
+    ...(environment === undefined ? {} : { environment }),
+  });
+  const deployr = await createDeployr({
+    config: loaded.config,
+    ...(environment === undefined ? {} : { environment }),
+    root: loaded.root,
+    configFile: loaded.file,
+  });
+  for (const warning of deployr.warnings) process.stderr.write(`deployr: warning: ${warning}\n`);
+  return { deployr, root: loaded.root, file: loaded.file };
+}
+
+/**
+ * Runs a task the way every CLI command does: hosts selected (and usage
+ * errors raised) before anything else, the environment's confirmation,
+ * views attached, Ctrl-C handled, the failure summary printed. Returns the
+ * exit code.
+ */
+export async function runTask(project: OpenedProject, task: TaskRef, label: string, options: HostOptions, args: readonly string[] = []): Promise<number> {
+  const { deployr } = project;
+  const environment = deployr.environment;
+  if (!environment) throw new Error('runTask needs an environment');
+  const selection = { ...(options.hosts ? { hosts: options.hosts } : {}), ...(options.roles ? { roles: options.roles } : {}) };
+  const hosts = deployr.selectHosts(selection);
+  if (environment.confirm !== false && !options.yes && !options.dryRun) {
+    const question = `${environment.confirm} (${label} on ${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${hosts.map((h) => h.name).join(', ')})`;
+    if (!(await confirm(question, environment.name))) {
+      process.stderr.write('deployr: not confirmed; nothing was run\n');
+      return ExitCode.usage;
+    }
+  }
+  const views = attachCliViews(deployr, { root: project.root, json: options.json ?? false, verbose: options.verbose ?? false });
+  const trap = trapSignals((line) => views.notice(line));
+  try {
+    const result = await deployr.run(task, {
+      ...selection,
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      dryRun: options.dryRun ?? false,
+      args,
+      signal: trap.signal,
+      cleanupSignal: trap.cleanupSignal,
+    });
+    await views.finish(result);
+    return result.exitCode;
+  } finally {
+    trap.release();
+    await views.close();
+    await deployr.close();
+  }
+}

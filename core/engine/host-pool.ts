@@ -1,0 +1,124 @@
+import type { ResolvedEnvironment, ResolvedHost } from '../config/resolved.js';
+import { LocalConnection } from '../connection/local.js';
+import { RecordingConnection } from '../connection/recording.js';
+import type { SshConnector } from '../connection/ssh/connector.js';
+import type { Connection } from '../connection/types.js';
+import { InterruptedError } from '../errors.js';
+import { toErrorInfo } from './error-info.js';
+import type { DeployrEventBody } from './events.js';
+
+export interface HostPoolOptions {
+  environment: ResolvedEnvironment;
+  connector: SshConnector;
+  dryRun: boolean;
+  /** Working directory of local connections: the project's root. */
+  root: string;
+  emit: (body: DeployrEventBody) => void;
+  /** Runs once per host, right after it connects and before anything else uses it (the connect hook). */
+  afterConnect: (target: ResolvedHost, connection: Connection) => Promise<void>;
+}
+
+/** The host that `local: true` tasks run on. */
+export const LOCAL_HOST_NAME = 'local';
+
+/**
+ * The connections of one run: each host is connected once, on first use,
+ * and its connect hook has run before any task gets it. Under --dry-run
+ * every host (and this machine) is a RecordingConnection: nothing connects.
+ */
+export class HostPool {
+  private readonly connections = new Map<string, Promise<Connection>>();
+  private readonly opened: Connection[] = [];
+
+  constructor(private readonly options: HostPoolOptions) {}
+
+  /** The host's connection, connecting (and running the connect hook) the first time. */
+  get(target: ResolvedHost, signal: AbortSignal): Promise<Connection> {
+    let pending = this.connections.get(target.name);
+    if (!pending) {
+      pending = this.open(target, signal);
+      this.connections.set(target.name, pending);
+    }
+    return pending;
+  }
+
+  /** This machine, for `local` tasks. */
+  local(): Connection {
+    const connection = this.options.dryRun
+      ? new RecordingConnection(LOCAL_HOST_NAME)
+      : new LocalConnection({ name: LOCAL_HOST_NAME, cwd: this.options.root });
+    this.opened.push(connection);
+    return connection;
+  }
+
+  /** Whether the host was connected successfully (so cleanup may use it). */
+  async isUsable(name: string): Promise<boolean> {
+    const pending = this.connections.get(name);
+    if (!pending) return false;
+    return pending.then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async closeAll(): Promise<void> {
+    const settled = await Promise.allSettled(this.connections.values());
+    const all = [...this.opened, ...settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))];
+    // Only this run's connections: the connector's jump connections outlive a run (Deployr#close ends them).
+    await Promise.allSettled(all.map((connection) => connection.close()));
+  }
+
+  private async open(target: ResolvedHost, signal: AbortSignal): Promise<Connection> {
+    const { emit, environment } = this.options;
+    emit({ type: 'host:connect:start', host: target.name });
+    const started = performance.now();
+    try {
+      const connection = await abortable(this.connect(target, environment), signal);
+      emit({ type: 'host:connect:end', host: target.name, durationMs: Math.round(performance.now() - started) });
+      await this.options.afterConnect(target, connection);
+      return connection;
+    } catch (error) {
+      emit({ type: 'host:connect:end', host: target.name, durationMs: Math.round(performance.now() - started), error: toErrorInfo(error) });
+      throw error;
+    }
+  }
+
+  private async connect(target: ResolvedHost, environment: ResolvedEnvironment): Promise<Connection> {
+    let connection: Connection;
+    if (this.options.dryRun) connection = new RecordingConnection(target.name);
+    else if (environment.connect === 'local') connection = new LocalConnection({ name: target.name, cwd: this.options.root });
+    else {
+      connection = await this.options.connector.connect({
+        name: target.name,
+        address: target.address,
+        ...(target.user === undefined ? {} : { user: target.user }),
+        ...(target.port === undefined ? {} : { port: target.port }),
+        ssh: target.ssh,
+      });
+    }
+    this.opened.push(connection);
+    return connection;
+  }
+}
+
+/**
+ * Stops waiting when the run is interrupted. A connection that completes
+ * later is still closed by closeAll(): the connector tracks it.
+ */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new InterruptedError('Interrupted before connecting'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new InterruptedError('Interrupted while connecting'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
