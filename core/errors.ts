@@ -180,7 +180,7 @@ export class ConfigValidationError extends ConfigError {
   readonly issues: readonly ConfigIssue[];
   readonly file?: string;
 
-  /** `subject` starts the message: 'deploy.config.ts', 'The options of deployr:git'. */
+  /** `subject` starts the message: 'deploy.config.ts', 'Plugin deployr:git'. */
   constructor(subject: string, issues: readonly ConfigIssue[], options: ConfigValidationErrorOptions = {}) {
     const { rootLabel = '(top level)', file, ...rest } = options;
     const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;

@@ -1,0 +1,1 @@
+// A project without a deploy config; the search starts in src/ and stops at package.json.

@@ -1,0 +1,6 @@
+// @ts-nocheck — deliberately wrong; deployr must catch it at run time, whatever the types said.
+import { defineConfig } from 'deployr';
+
+import { hosts } from './hostz.ts';
+
+export default defineConfig({ app: 'shop', environments: { prod: { hosts } } });

@@ -1,0 +1,4 @@
+// @ts-nocheck — deliberately wrong; deployr must catch it at run time, whatever the types said.
+import { defineConfig } from 'deployr';
+
+export default defineConfig({ app: 'shop', environments: {} });

@@ -1,0 +1,9 @@
+import { defineConfig } from 'deployr';
+
+export default defineConfig({
+  app: 'shop',
+  environments: {
+    prod: { hosts: ['web-1'] }
+  }
+  plugins: [],
+});

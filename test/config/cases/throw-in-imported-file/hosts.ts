@@ -1,0 +1,3 @@
+export const hosts: string[] = [];
+
+hosts.push(...(JSON.parse('{ not json') as string[]));
