@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { execCommand } from './commands/exec.js';
 import { listCommand } from './commands/list.js';
 import { sshCommand } from './commands/ssh.js';
 import { taskCommand } from './commands/task.js';
+import { packageInfo } from '../util/package-info.js';
 import { smoke } from './smoke.js';
 import { configOption, hostOptions, type HostOptions } from './options.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = packageInfo();
 
 const EXIT_CODES_HELP = `
 Exit codes:

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { createDeployr } from '../engine/create-deployr.js';
 import type { Deployr } from '../engine/deployr.js';
@@ -6,7 +7,10 @@ import { confirm } from './confirm.js';
 import { ExitCode } from './exit-codes.js';
 import type { HostOptions } from './options.js';
 import { trapSignals } from './signals.js';
-import { attachCliViews } from './views.js';
+import { attachViews } from '../output/index.js';
+
+/** Where per-host run logs go unless the config says otherwise, relative to the config file. */
+const DEFAULT_LOG_DIR = '.deployr/logs';
 
 export interface OpenedProject {
   deployr: Deployr;
@@ -51,7 +55,13 @@ export async function runTask(project: OpenedProject, task: TaskRef, label: stri
       return ExitCode.usage;
     }
   }
-  const views = attachCliViews(deployr, { root: project.root, json: options.json ?? false, verbose: options.verbose ?? false });
+  const views = attachViews(deployr, {
+    tty: process.stdout.isTTY === true,
+    json: options.json ?? false,
+    verbose: options.verbose ?? false,
+    dryRun: options.dryRun ?? false,
+    logDir: resolve(project.root, deployr.config.logDir ?? DEFAULT_LOG_DIR),
+  });
   const trap = trapSignals((line) => views.notice(line));
   try {
     const result = await deployr.run(task, {
@@ -62,7 +72,6 @@ export async function runTask(project: OpenedProject, task: TaskRef, label: stri
       signal: trap.signal,
       cleanupSignal: trap.cleanupSignal,
     });
-    await views.finish(result);
     return result.exitCode;
   } finally {
     trap.release();

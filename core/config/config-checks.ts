@@ -2,7 +2,7 @@ import { environmentSchema } from './config-schema.js';
 import { extendsChain } from './extends-chain.js';
 import { hostNameOf } from './host-entry.js';
 import { indexPath, keyPath, type Issue } from './schema/issue.js';
-import { closest, didYouMean } from './schema/suggest.js';
+import { closest, didYouMean } from '../util/did-you-mean.js';
 import type { EnvironmentConfig, HostEntry } from './types.js';
 
 /**

@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 import { extendsChain } from './extends-chain.js';
 import { hostConfigOf } from './host-entry.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_KEEP_RELEASES, type ResolvedEnvironment, type ResolvedHost } from './resolved.js';
-import { didYouMean } from './schema/suggest.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import type { DeployrConfig, EnvironmentConfig, HostEntry, Vars } from './types.js';
 
 /** The environments a config defines, in the order written. */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ResolvedEnvironment, ResolvedHost } from '../config/resolved.js';
 import type { SshConnector } from '../connection/ssh/connector.js';
 import { InterruptedError } from '../errors.js';
@@ -45,6 +46,8 @@ export const EXIT_INTERRUPTED = 130;
 export async function executeRun(setup: RunSetup): Promise<RunResult> {
   const started = performance.now();
   const { emit, environment, hooks } = setup;
+  // Every running step listens to the run's signals: hundreds of hosts are expected, not a leak.
+  setMaxListeners(0, setup.signal, setup.cleanupSignal);
   const shared: SharedState = {};
   const scope: RunScope = { environment, hosts: setup.hosts, shared, dryRun: setup.dryRun, args: setup.args, emit };
   const localTarget: ResolvedHost = Object.freeze({

@@ -43,4 +43,4 @@ export { StringSchema, NumberSchema, OneOfSchema, CustomSchema, type NumberOptio
 export type { Issue } from './issue.js';
 export { validate, validateOptions } from './validate.js';
 export { listOptions, type OptionRow } from './docs.js';
-export { closest, didYouMean } from './suggest.js';
+export { closest, didYouMean } from '../../util/did-you-mean.js';

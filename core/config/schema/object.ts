@@ -1,6 +1,6 @@
 import { keyPath, type Issue } from './issue.js';
 import { Schema, type Infer } from './schema.js';
-import { closest } from './suggest.js';
+import { closest } from '../../util/did-you-mean.js';
 
 export type Shape = Record<string, Schema<unknown>>;
 

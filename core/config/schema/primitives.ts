@@ -1,7 +1,7 @@
 import { isSecret, type Secret } from '../../command/secret.js';
 import { describeValue, listOr, type Issue } from './issue.js';
 import { Schema } from './schema.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../../util/did-you-mean.js';
 
 export class StringSchema extends Schema<string> {
   readonly expected: string;
