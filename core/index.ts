@@ -10,9 +10,14 @@ export {
   HostKeyError,
   CommandError,
   TransferError,
+  PluginError,
+  InterruptedError,
+  TaskTimeoutError,
+  ConfigValidationError,
   isDeployrError,
   type DeployrErrorOptions,
   type CommandErrorDetails,
+  type ConfigIssue,
 } from './errors.js';
 
 // Building commands. Executors unwrap secrets through Command#render(); nothing else can.
@@ -53,7 +58,13 @@ export {
   type ParsedHostString,
 } from './connection/index.js';
 
+// Configuring: deploy.config.ts, its loading, and validation for plugins' own options.
 export { defineConfig } from './config/define-config.js';
+export { loadConfig, type LoadConfigOptions, type LoadedConfig } from './config/load.js';
+export { validateConfig } from './config/validate.js';
+export { resolveEnvironment } from './config/resolve-environment.js';
+export type { ResolvedEnvironment, ResolvedHost } from './config/resolved.js';
+export { s, validateOptions, type Schema, type Infer, type Issue } from './config/schema/index.js';
 export type {
   DeployrConfig,
   EnvironmentConfig,
@@ -66,3 +77,15 @@ export type {
   ConfigHooks,
   UserConfigExport,
 } from './config/types.js';
+
+// Tasks, hooks, plugins and runs.
+export { createDeployr } from './engine/create-deployr.js';
+export { series, parallel, type TaskFn, type TaskRef, type TaskOptions, type TaskDefinition, type Composition } from './engine/task.js';
+export type { Deployr, CreateDeployrOptions, RunOptions, RunResult, SelectOptions } from './engine/deployr.js';
+export type { TaskContext, RunContext, FailureContext, DoneContext, Logger, SharedState } from './engine/context.js';
+export type { DeployrHooks, HookName } from './engine/hooks.js';
+export type { Plugin } from './engine/plugin.js';
+export type { DeployrEvent, DeployrEventType, ErrorInfo, HostFailure, HostSummary, EventListener, LogLevel } from './engine/events.js';
+
+// The CLI's views of a run's events, for scripts that run deployr as a library.
+export { attachViews, type AttachViewsOptions, type AttachedViews } from './output/index.js';

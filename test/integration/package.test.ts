@@ -87,6 +87,10 @@ describe('built package under plain node', () => {
       HostKeyError: 'function',
       CommandError: 'function',
       TransferError: 'function',
+      PluginError: 'function',
+      InterruptedError: 'function',
+      TaskTimeoutError: 'function',
+      ConfigValidationError: 'function',
       isDeployrError: 'function',
       cmd: 'function',
       raw: 'function',
@@ -108,6 +112,15 @@ describe('built package under plain node', () => {
       parseHostString: 'function',
       fingerprintSha256: 'function',
       defineConfig: 'function',
+      loadConfig: 'function',
+      validateConfig: 'function',
+      resolveEnvironment: 'function',
+      s: 'object',
+      validateOptions: 'function',
+      createDeployr: 'function',
+      series: 'function',
+      parallel: 'function',
+      attachViews: 'function',
     });
     // It really is the private build being loaded, not the repo's sources.
     const where = await node(['--input-type=module', '-e', `console.log(import.meta.resolve('deployr'))`], pkg);
@@ -188,8 +201,44 @@ console.log(JSON.stringify(out));
     const { version: expected } = JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8')) as { version: string };
     expect(version.stdout.trim()).toBe(expected);
 
-    const unknown = await node([bin, `no-such-command-${tag}`], pkg);
-    expect(unknown.code).not.toBe(0);
-    expect(unknown.stderr).toMatch(/unknown command/);
+    const unknown = await node([bin, `no-such-task-${tag}`], pkg);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Which environment should "no-such-task-\w+" run on\?/);
+  });
+
+  it('the CLI runs a project outside the package, with no node_modules and no TypeScript (the npx case)', async () => {
+    const bin = path.join(pkg, 'dist/core/cli/bin.js');
+    const project = await mkdtemp(path.join(tmpdir(), 'deployr-npx-project-'));
+    try {
+      const h = fleet.hosts[0];
+      if (!h) throw new Error('no fleet host');
+      await writeFile(path.join(project, 'package.json'), '{ "name": "app", "private": true }\n');
+      await writeFile(
+        path.join(project, 'hosts.ts'),
+        `export const hosts = [{ name: ${JSON.stringify(h.name)}, address: ${JSON.stringify(h.address)}, port: ${h.port}, user: ${JSON.stringify(fleet.user)}, roles: ['web'] as string[] }];\n`,
+      );
+      await writeFile(
+        path.join(project, 'deploy.config.ts'),
+        `import { defineConfig, cmd, type TaskContext } from 'deployr';
+import { hosts } from './hosts.ts';
+const whoami = async (ctx: TaskContext): Promise<void> => { await ctx.host.exec(cmd\`echo \${ctx.target.name} is $(id -un)\`); };
+export default defineConfig({
+  app: 'npx-app',
+  ssh: { identityFile: ${JSON.stringify(fleet.clientKey)}, knownHostsFiles: [${JSON.stringify(fleet.knownHosts)}], useSshConfig: false, agent: false },
+  environments: { prod: { hosts } },
+  tasks: { whoami: { run: whoami, description: 'who runs here' } },
+});
+`,
+      );
+      const list = await node([bin, 'list', 'prod'], project);
+      expect(list.stderr).toBe('');
+      expect(list.stdout).toMatch(/^ {2}whoami +who runs here$/m);
+      const run = await node([bin, 'whoami', 'prod'], project);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`[${h.name}]   ${h.name} is ${fleet.user}\n`);
+    } finally {
+      await rm(project, { recursive: true, force: true });
+    }
   });
 });
