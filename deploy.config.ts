@@ -1,21 +1,52 @@
-// deployr's own example config. `local` needs no servers: it runs on this
-// machine through the local transport. `prod` shows a typical SSH setup.
-import { defineConfig } from './core/index.js';
+// deployr's own example config, and a working one: `npx deployr list local`,
+// `npx deployr uptime local`. The `local` environment needs no servers: it
+// runs on this machine through the local transport. `prod` and `staging`
+// show a typical SSH setup, one base environment with per-target overrides.
+import { cmd, defineConfig, series } from 'deployr';
 
 export default defineConfig({
   app: 'hello',
   deployTo: './.deployr/hello',
+  keepReleases: 3,
+  vars: { port: 8080 },
   environments: {
     local: {
+      description: 'this machine, no servers needed',
       connect: 'local',
-      hosts: ['localhost'],
     },
     prod: {
-      hosts: ['deploy@web-1.example.com', { name: 'web-2', address: '10.0.0.12', user: 'deploy', roles: ['web'] }],
+      description: 'two web servers and a database',
+      hosts: ['deploy@web-1.example.com', 'deploy@web-2.example.com', { name: 'db-1', address: '10.0.0.20', user: 'deploy', roles: ['db'] }],
+      confirm: true,
       ssh: {
-        // Host keys are always verified; pin or use known_hosts. accept-new records keys on first use.
+        // Host keys are always verified: pin them or keep them in known_hosts. accept-new records keys on first use.
         knownHostsFiles: ['./known_hosts'],
       },
     },
+    staging: {
+      extends: 'prod',
+      description: 'one host that plays every role',
+      hosts: [{ name: 'staging', address: 'staging.example.com', user: 'deploy', roles: ['web', 'db'] }],
+      confirm: false,
+      vars: { port: 8081 },
+    },
+  },
+  hooks: {
+    postdeploy: (ctx) => ctx.log.info(`${ctx.target.name} now serves port ${String(ctx.vars['port'])}`),
+  },
+  tasks: {
+    uptime: {
+      description: 'show how long each host has been up',
+      run: async (ctx) => {
+        await ctx.host.exec('uptime');
+      },
+    },
+    disk: {
+      description: 'free space where the app lives',
+      run: async (ctx) => {
+        await ctx.host.exec(cmd`df -h ${ctx.environment.deployTo?.startsWith('./') ? '.' : (ctx.environment.deployTo ?? '/')}`);
+      },
+    },
+    health: series('uptime', 'disk'),
   },
 });

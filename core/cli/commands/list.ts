@@ -1,3 +1,4 @@
+import { isComposition, type TaskRef } from '../../engine/task.js';
 import type { HostOptions } from '../options.js';
 import { openProject } from '../session.js';
 
@@ -9,7 +10,7 @@ export async function listCommand(environment: string | undefined, options: Pick
   const { deployr, file } = await openProject(environment, options);
   const tasks = deployr.listTasks().map((task) => ({
     name: task.name,
-    description: task.description ?? '',
+    description: task.description ?? describeRun(task.run),
     ...(task.plugin ? { plugin: task.plugin } : {}),
     ...(task.roles?.length ? { roles: task.roles } : {}),
     ...(task.once ? { once: true } : {}),
@@ -58,4 +59,12 @@ export async function listCommand(environment: string | undefined, options: Pick
   }
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
+}
+
+/** What a task without a description does, from its shape: `build → upload`, `a + b`. */
+function describeRun(run: TaskRef): string {
+  if (typeof run === 'string') return `runs ${run}`;
+  if (typeof run === 'function') return '';
+  const parts = run.items.map((item) => (typeof item === 'string' ? item : typeof item === 'function' ? item.name || '(function)' : isComposition(item) ? `(${describeRun(item)})` : ''));
+  return parts.join(run.kind === 'series' ? ' → ' : ' + ');
 }
