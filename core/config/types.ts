@@ -103,5 +103,5 @@ export type UserConfigExport = DeployrConfig | ((env: ConfigEnv) => DeployrConfi
 export type ConfigHooks = {
   [K in import('../engine/hooks.js').HookName]?: (
     arg: Parameters<Parameters<import('../engine/hooks.js').DeployrHooks[K]['tapPromise']>[1]>[0],
-  ) => Promise<void> | void;
+  ) => unknown;
 };

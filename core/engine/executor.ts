@@ -199,7 +199,7 @@ export class Executor {
           return this.runDefinitionOnHost(step.previous, target, connection, stop.signal);
         },
       });
-      await settleWithin(Promise.resolve().then(() => step.fn(ctx)), stop.signal);
+      await settleWithin(Promise.resolve().then(async () => void (await step.fn(ctx))), stop.signal);
       emit({ type: 'task:end', host: target.name, task: step.name, status: 'ok', durationMs: elapsed() });
     } catch (error) {
       const explained = explain(error, step, target.name, stop.signal);

@@ -1,7 +1,11 @@
 import type { TaskContext } from './context.js';
 
-/** A task's body: runs on one host (or once), gets everything through its context. */
-export type TaskFn = (ctx: TaskContext) => Promise<void> | void;
+/**
+ * A task's body: runs on one host (or once), gets everything through its
+ * context. What it returns is ignored (so `async (ctx) => ctx.host.exec('…')`
+ * is fine); a throw or rejection fails the task on that host.
+ */
+export type TaskFn = (ctx: TaskContext) => unknown;
 
 const COMPOSITION = Symbol.for('deployr.composition');
 
