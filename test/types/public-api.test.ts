@@ -94,3 +94,24 @@ describe('tasks and hooks', () => {
     expect(deployr.getTask('notify:test')?.plugin).toBe('notify');
   });
 });
+
+describe('the README plugin example', () => {
+  it('compiles and validates its options', async () => {
+    const { cmd, s, validateOptions } = await import('deployr');
+    const optionsSchema = s.object({ url: s.string().describe('health check URL') });
+    function healthCheck(options: { url: string }): Plugin {
+      const { url } = validateOptions(optionsSchema, options, 'health-check');
+      return {
+        name: 'health-check',
+        apply(deployr) {
+          deployr.hooks.postdeploy.tapPromise({ name: 'health-check', stage: 10 }, async (ctx) => {
+            await ctx.host.exec(cmd`curl -fsS ${url}`);
+          });
+          deployr.task('health', (ctx) => ctx.host.exec(cmd`curl -fsS ${url}`), { description: 'check the app answers' });
+        },
+      };
+    }
+    expect(healthCheck({ url: 'http://localhost/' }).name).toBe('health-check');
+    expect(() => healthCheck({ url: 42 } as never)).toThrow(/options\.url: expected a string/);
+  });
+});
