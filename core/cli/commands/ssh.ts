@@ -16,6 +16,10 @@ export async function sshCommand(environment: string, hostName: string | undefin
   if (!env) throw new Error('ssh needs an environment');
   const [target] = deployr.selectHosts(hostName === undefined ? {} : { hosts: [hostName] });
   if (!target) throw new ConfigError(`No host to open a shell on in "${environment}"`);
+  if (env.connect !== 'local' && target.ssh.hostKeyFingerprints?.length) {
+    // OpenSSH's client cannot take a pinned fingerprint; it checks known_hosts, which may not have this host.
+    process.stderr.write(`deployr: note: ssh checks ${target.name}'s key against known_hosts, not the hostKeyFingerprints pinned in the config\n`);
+  }
   const [program, args] =
     env.connect === 'local'
       ? [process.env['SHELL'] || '/bin/sh', words.length ? ['-c', words.join(' ')] : ['-l']]
