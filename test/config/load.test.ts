@@ -185,15 +185,18 @@ export default defineConfig({
     expect((config.vars?.namespace as typeof deployr).ConfigError).toBe(ConfigError);
   });
 
-  it("loads this repository's own deploy.config.ts, and the same config written with `from 'deployr'`", async () => {
+  it("loads this repository's own deploy.config.ts, which imports 'deployr' like a user's, also from a copy elsewhere", async () => {
     const repo = fileURLToPath(new URL('../..', import.meta.url));
     const own = await loadConfig({ cwd: repo });
     expect(own.file).toBe(path.join(repo, 'deploy.config.ts'));
-    expect(Object.keys(own.config.environments)).toEqual(['local', 'prod']);
+    expect(Object.keys(own.config.environments)).toEqual(['local', 'prod', 'staging']);
     const source = await readFile(path.join(repo, 'deploy.config.ts'), 'utf8');
-    expect(source).toContain("from './core/index.js'");
-    const dir = await project({ 'package.json': esmPackage, 'deploy.config.ts': source.replace("from './core/index.js'", "from 'deployr'") });
-    expect((await loadConfig({ cwd: dir })).config).toEqual(own.config);
+    expect(source).toContain("from 'deployr'");
+    const dir = await project({ 'package.json': esmPackage, 'deploy.config.ts': source });
+    const copy = (await loadConfig({ cwd: dir })).config;
+    expect(Object.keys(copy.environments)).toEqual(Object.keys(own.config.environments));
+    expect(Object.keys(copy.tasks ?? {})).toEqual(Object.keys(own.config.tasks ?? {}));
+    expect(copy.environments['staging']).toEqual(own.config.environments['staging']);
   });
 
   it('CommonJS module.exports is the config; an ES module without a default export is an error', async () => {
