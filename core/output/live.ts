@@ -88,7 +88,7 @@ export function createLiveView(options: LiveViewOptions): LiveView {
   function beforeFrame(): void {
     if (!model || !rows) return;
     const m = model;
-    const now = Math.max(20, (stream.columns ?? 80) - 3); // icon, space, and the last column left free
+    const now = Math.max(20, (stream.columns || 80) - 3); // icon, space, and the last column left free
     if (now !== width) {
       width = now;
       m.markAllChanged();
@@ -105,7 +105,7 @@ export function createLiveView(options: LiveViewOptions): LiveView {
   }
 
   /** Rows for hosts: the terminal's height (or maxRows) minus the run row and the cursor's line. */
-  const rowCap = () => Math.max(1, Math.min(maxRows, (stream.rows ?? 24) - 2) - 1);
+  const rowCap = () => Math.max(1, Math.min(maxRows, (stream.rows || 24) - 2) - 1);
 
   /** A failure with no row to show it is printed above the rows, so none goes unseen. */
   function onFailed(host: HostState): void {
