@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { ConfigError, isDeployrError } from '../errors.js';
-import { ExitCode } from './exit-codes.js';
+import { isConnectionFailure } from '../engine/error-info.js';
+import { ExitCode } from '../engine/exit-codes.js';
 import { createProgram } from './program.js';
 
 /**
@@ -22,7 +23,7 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   }
   if (isDeployrError(error)) {
     process.stderr.write(`deployr: ${error.describe()}\n`);
-    process.exitCode = error instanceof ConfigError ? ExitCode.usage : error.code === 'CONNECTION_ERROR' || error.code === 'HOST_KEY_ERROR' ? ExitCode.connection : ExitCode.taskFailed;
+    process.exitCode = error instanceof ConfigError ? ExitCode.usage : isConnectionFailure(error) ? ExitCode.connection : ExitCode.taskFailed;
     return;
   }
   process.stderr.write(`deployr: unexpected error — please report it with this output:\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -4,7 +4,7 @@ import { createDeployr } from '../engine/create-deployr.js';
 import type { Deployr } from '../engine/deployr.js';
 import type { TaskRef } from '../engine/task.js';
 import { confirm } from './confirm.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../engine/exit-codes.js';
 import type { HostOptions } from './options.js';
 import { trapSignals } from './signals.js';
 import { attachViews } from '../output/index.js';

@@ -1,27 +1,13 @@
 import { parseHostString } from '../connection/ssh/parse-target.js';
 import { isDeployrError } from '../errors.js';
-import type { HookName } from '../engine/hooks.js';
+import { HOOK_NAMES } from '../engine/hooks.js';
 import { isComposition, type TaskOptions } from '../engine/task.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_KEEP_RELEASES } from './resolved.js';
 import { s, type Schema } from './schema/index.js';
 import { sshSchema } from './ssh-schema.js';
 import type { DeployrConfig, EnvironmentConfig, HostConfig, SharedSettings } from './types.js';
 
-/** Every hook a config may tap; `satisfies` fails the build when the hook table changes and this does not. */
-const HOOKS = {
-  start: true,
-  connect: true,
-  predeploy: true,
-  deploy: true,
-  prepare: true,
-  switch: true,
-  postdeploy: true,
-  cleanup: true,
-  rollback: true,
-  failure: true,
-  done: true,
-} as const satisfies Record<HookName, true>;
-export const HOOK_NAMES = Object.keys(HOOKS) as HookName[];
+export { HOOK_NAMES };
 
 /** Names typed on the command line (`deployr deploy prod`, `deployr run prod db:migrate`). */
 const commandLineName = (what: string, example: string): Schema<string> =>

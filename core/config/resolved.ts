@@ -37,3 +37,11 @@ export interface ResolvedEnvironment {
 
 export const DEFAULT_CONCURRENCY = 10;
 export const DEFAULT_KEEP_RELEASES = 5;
+
+/** How a host is reached, for output: `user@address:port`, or 'local' for the local transport. */
+export function describeAddress(host: ResolvedHost, connect: ResolvedEnvironment['connect']): string {
+  if (connect === 'local') return 'local';
+  const user = host.user ?? host.ssh.user;
+  const port = host.port ?? host.ssh.port;
+  return `${user ? `${user}@` : ''}${host.address}${port ? `:${port}` : ''}`;
+}

@@ -19,7 +19,15 @@ export interface ValidateConfigOptions {
  * Returns the config and warnings (problems that do not stop a run, such
  * as a task role no host has).
  */
+/**
+ * Configs that came out of validateConfig, so checking one again (loadConfig,
+ * then createDeployr with what it returned) costs nothing.
+ */
+const validated = new WeakMap<object, { config: DeployrConfig; warnings: string[] }>();
+
 export function validateConfig(value: unknown, file?: string, options: ValidateConfigOptions = {}): { config: DeployrConfig; warnings: string[] } {
+  const known = typeof value === 'object' && value !== null ? validated.get(value) : undefined;
+  if (known) return known;
   const issues: Issue[] = [];
   const config = configSchema.check(value, '', issues);
   const rules = checkConfigRules(value);
@@ -32,5 +40,7 @@ export function validateConfig(value: unknown, file?: string, options: ValidateC
       ...(file === undefined ? {} : { file: path.resolve(options.cwd ?? process.cwd(), file) }),
     });
   }
-  return { config: config as DeployrConfig, warnings: rules.warnings };
+  const result = { config: config as DeployrConfig, warnings: rules.warnings };
+  validated.set(result.config, result);
+  return result;
 }

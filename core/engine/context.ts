@@ -22,8 +22,24 @@ export interface Logger {
   warn(message: string): void;
 }
 
+/** What every context of a run has, per host or once. */
+export interface RunScopeContext {
+  readonly environment: ResolvedEnvironment;
+  /** Every host selected for this run, in order. */
+  readonly hosts: readonly ResolvedHost[];
+  /** Shared by every task and hook of this run, on every host. */
+  readonly shared: SharedState;
+  readonly log: Logger;
+  /** Aborted on Ctrl-C/SIGTERM (per host: also the task's timeout). Host commands already stop with it; pass it to your own waits. */
+  readonly signal: AbortSignal;
+  /** --dry-run: commands are recorded and printed, nothing connects. Skip side effects on this machine too. */
+  readonly dryRun: boolean;
+  /** Arguments after the environment on the command line: `deployr db:seed prod users` → ['users']. */
+  readonly args: readonly string[];
+}
+
 /** What every task function and per-host hook receives. */
-export interface TaskContext {
+export interface TaskContext extends RunScopeContext {
   /** This host's API: exec, sudo, as, cd, env, prefix, files. A local Host for `local` tasks. */
   readonly host: Host;
   /** This host as configured (name, address, roles, vars); for `local` tasks, a host named 'local'. */
@@ -31,20 +47,8 @@ export interface TaskContext {
   /** Config vars < environment vars < host vars. */
   readonly vars: Vars;
   readonly roles: readonly string[];
-  readonly environment: ResolvedEnvironment;
-  /** Every host selected for this run, in order. */
-  readonly hosts: readonly ResolvedHost[];
-  /** Shared by every task and hook of this run, on every host. */
-  readonly shared: SharedState;
-  readonly log: Logger;
-  /** Aborted on Ctrl-C/SIGTERM or the task's timeout. Host commands already stop with it; pass it to your own waits. */
-  readonly signal: AbortSignal;
-  /** --dry-run: commands are recorded and printed, nothing connects. Skip side effects on this machine too. */
-  readonly dryRun: boolean;
   /** Name of the task running now. */
   readonly task: string;
-  /** Arguments after the environment on the command line: `deployr db:seed prod users` → ['users']. */
-  readonly args: readonly string[];
   /** Runs another task (name, function or composition) on this host only. */
   runTask(task: TaskRef): Promise<void>;
   /** Runs the definition this task overrides, on this host. Throws if it overrides nothing. */
@@ -52,17 +56,10 @@ export interface TaskContext {
 }
 
 /** What once-per-run hooks receive. */
-export interface RunContext {
+export interface RunContext extends RunScopeContext {
   readonly runId: string;
   /** The task the run was started for, e.g. 'deploy'. */
   readonly task: string;
-  readonly environment: ResolvedEnvironment;
-  readonly hosts: readonly ResolvedHost[];
-  readonly shared: SharedState;
-  readonly log: Logger;
-  readonly signal: AbortSignal;
-  readonly dryRun: boolean;
-  readonly args: readonly string[];
   /** The TaskContext of one selected host (connecting to it if needed), e.g. to run a migration on the first 'db' host. */
   contextFor(host: string | ResolvedHost, task?: string): Promise<TaskContext>;
 }

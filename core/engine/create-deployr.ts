@@ -1,5 +1,5 @@
 import { resolveEnvironment } from '../config/resolve-environment.js';
-import type { ConfigHooks, DeployrConfig, TaskEntry } from '../config/types.js';
+import type { ConfigHooks, TaskEntry } from '../config/types.js';
 import { validateConfig } from '../config/validate.js';
 import { SshConnector } from '../connection/ssh/connector.js';
 import { ConfigError, PluginError } from '../errors.js';
@@ -7,7 +7,6 @@ import { registerBuiltinTasks } from './builtin-tasks.js';
 import type { CreateDeployrOptions, Deployr, RunOptions, RunResult } from './deployr.js';
 import { EventBus } from './events.js';
 import { createHooks, type DeployrHooks, type HookName } from './hooks.js';
-import type { Plugin } from './plugin.js';
 import { TaskRegistry } from './registry.js';
 import { createRunId } from './run-id.js';
 import { executeRun } from './run.js';
@@ -147,6 +146,3 @@ function nameOf(task: TaskRef): string {
   if (typeof task === 'function') return task.name || 'task';
   return task.kind;
 }
-
-export type { Plugin };
-export type { DeployrConfig };

@@ -72,6 +72,10 @@ export class Executor {
     }
     const definition = lookupTask(this.options.registry, ref);
     const selected = this.hostsFor(definition, hosts);
+    if (selected.length === 0 && definition.roles?.length) {
+      const roles = definition.roles.map((role) => `'${role}'`).join(' or ');
+      this.options.scope.emit({ type: 'warning', message: `task "${definition.name}" runs nowhere: no selected host has role ${roles}` });
+    }
     if (typeof definition.run === 'function') return this.stepOnFleet(stepOf(definition), selected);
     return this.runOnFleet(definition.run, selected, definition.name);
   }
@@ -126,9 +130,6 @@ export class Executor {
     if (definition.local) return [this.options.localTarget];
     const roles = definition.roles;
     const eligible = roles?.length ? hosts.filter((host) => host.roles.some((role) => roles.includes(role))) : hosts;
-    if (eligible.length === 0 && roles?.length) {
-      this.options.scope.emit({ type: 'warning', message: `task "${definition.name}" runs nowhere: no selected host has role ${roles.map((r) => `'${r}'`).join(' or ')}` });
-    }
     if (!definition.once) return eligible;
     const first = eligible.find((host) => !this.failures.has(host.name));
     return first ? [first] : [];

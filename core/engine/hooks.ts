@@ -42,6 +42,22 @@ export interface DeployrHooks {
 
 export type HookName = keyof DeployrHooks;
 
+/** Every hook's name; `satisfies` fails the build when this and the table above drift apart. */
+const HOOK_KEYS = {
+  start: true,
+  connect: true,
+  predeploy: true,
+  deploy: true,
+  prepare: true,
+  switch: true,
+  postdeploy: true,
+  cleanup: true,
+  rollback: true,
+  failure: true,
+  done: true,
+} as const satisfies Record<HookName, true>;
+export const HOOK_NAMES = Object.keys(HOOK_KEYS) as HookName[];
+
 /** Hooks that fire once per host (their taps get a TaskContext). */
 export const PER_HOST_HOOKS = ['connect', 'predeploy', 'deploy', 'prepare', 'switch', 'postdeploy', 'cleanup', 'rollback'] as const;
 export type PerHostHookName = (typeof PER_HOST_HOOKS)[number];

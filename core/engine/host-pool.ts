@@ -51,21 +51,13 @@ export class HostPool {
     return connection;
   }
 
-  /** Whether the host was connected successfully (so cleanup may use it). */
-  async isUsable(name: string): Promise<boolean> {
-    const pending = this.connections.get(name);
-    if (!pending) return false;
-    return pending.then(
-      () => true,
-      () => false,
-    );
-  }
-
+  /**
+   * Closes this run's connections, those whose connect hook failed included.
+   * The connector's jump connections outlive a run (Deployr#close ends them),
+   * as does one still handshaking when the run was interrupted.
+   */
   async closeAll(): Promise<void> {
-    const settled = await Promise.allSettled(this.connections.values());
-    const all = [...this.opened, ...settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))];
-    // Only this run's connections: the connector's jump connections outlive a run (Deployr#close ends them).
-    await Promise.allSettled(all.map((connection) => connection.close()));
+    await Promise.allSettled(this.opened.map((connection) => connection.close()));
   }
 
   private async open(target: ResolvedHost, signal: AbortSignal): Promise<Connection> {

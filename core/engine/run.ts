@@ -1,10 +1,11 @@
 import { setMaxListeners } from 'node:events';
-import type { ResolvedEnvironment, ResolvedHost } from '../config/resolved.js';
+import { describeAddress, type ResolvedEnvironment, type ResolvedHost } from '../config/resolved.js';
 import type { SshConnector } from '../connection/ssh/connector.js';
-import { InterruptedError } from '../errors.js';
+import { ConfigError, InterruptedError } from '../errors.js';
 import type { DoneContext, FailureContext, RunContext, SharedState, TaskContext } from './context.js';
 import type { RunResult } from './deployr.js';
 import { isConnectionFailure, toErrorInfo } from './error-info.js';
+import { ExitCode } from './exit-codes.js';
 import type { DeployrEventBody, HostFailure } from './events.js';
 import { Executor } from './executor.js';
 import type { DeployrHooks } from './hooks.js';
@@ -32,11 +33,6 @@ export interface RunSetup {
   readonly cleanupSignal: AbortSignal;
   readonly emit: (body: DeployrEventBody) => void;
 }
-
-export const EXIT_OK = 0;
-export const EXIT_TASK_FAILED = 1;
-export const EXIT_CONNECTION_FAILED = 3;
-export const EXIT_INTERRUPTED = 130;
 
 /**
  * One run of a task: start hook → the task over the fleet → on failure the
@@ -89,7 +85,9 @@ export async function executeRun(setup: RunSetup): Promise<RunResult> {
   const contextFor = async (host: string | ResolvedHost, task: string, signal: AbortSignal): Promise<TaskContext> => {
     const name = typeof host === 'string' ? host : host.name;
     const target = name === LOCAL_HOST_NAME ? localTarget : setup.hosts.find((candidate) => candidate.name === name);
-    if (!target) throw new Error(`contextFor(): "${name}" is not a host of this run (${setup.hosts.map((h) => h.name).join(', ')})`);
+    if (!target) {
+      throw new ConfigError(`contextFor(): "${name}" is not a host of this run`, { hint: `its hosts are: ${setup.hosts.map((h) => h.name).join(', ')}` });
+    }
     const connection = await executor.connectionFor(target);
     const runTask = (ref: TaskRef): Promise<void> => executor.runOnHost(ref, target, connection, signal, task);
     return createTaskContext(scope, { task, target, connection, signal, runTask, original: async () => undefined });
@@ -99,7 +97,7 @@ export async function executeRun(setup: RunSetup): Promise<RunResult> {
     type: 'run:start',
     task: setup.taskName,
     environment: environment.name,
-    hosts: setup.hosts.map((host) => ({ name: host.name, address: describeAddress(host, environment), roles: host.roles })),
+    hosts: setup.hosts.map((host) => ({ name: host.name, address: describeAddress(host, environment.connect), roles: host.roles })),
     dryRun: setup.dryRun,
     concurrency: setup.concurrency,
   });
@@ -132,20 +130,13 @@ export async function executeRun(setup: RunSetup): Promise<RunResult> {
   await pool.closeAll();
 
   const exitCode = interrupted
-    ? EXIT_INTERRUPTED
+    ? ExitCode.interrupted
     : ok
-      ? EXIT_OK
+      ? ExitCode.ok
       : [...errors.values()].some(isConnectionFailure)
-        ? EXIT_CONNECTION_FAILED
-        : EXIT_TASK_FAILED;
+        ? ExitCode.connection
+        : ExitCode.taskFailed;
   const durationMs = Math.round(performance.now() - started);
   emit({ type: 'run:end', ok, interrupted, durationMs, failures, exitCode });
   return { runId: setup.runId, ok, interrupted, exitCode, failures, errors, durationMs };
-}
-
-function describeAddress(host: ResolvedHost, environment: ResolvedEnvironment): string {
-  if (environment.connect === 'local') return 'local';
-  const user = host.user ?? host.ssh.user;
-  const port = host.port ?? host.ssh.port;
-  return `${user ? `${user}@` : ''}${host.address}${port ? `:${port}` : ''}`;
 }

@@ -20,6 +20,12 @@ function problems(value: unknown): string[] {
 }
 
 describe('validateConfig', () => {
+  it('checks a config it already returned only once: the same result comes back', () => {
+    const first = validateConfig({ app: 'x', environments: { l: { connect: 'local' } } });
+    expect(validateConfig(first.config)).toBe(first);
+    expect(validateConfig({ app: 'x', environments: { l: { connect: 'local' } } })).not.toBe(first);
+  });
+
   it('accepts every field of the config, keeping functions, secrets, buffers and compositions as they are', () => {
     const deploy = async () => {};
     const tap = async () => {};

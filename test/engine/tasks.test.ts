@@ -118,6 +118,25 @@ describe('host selection', () => {
     expect(seen).toEqual([{ name: 'local', kind: 'local', color: 'blue' }]);
   });
 
+  it('warns once when a task runs nowhere, and not for a step that was only skipped', async () => {
+    const { deployr, events } = await harness(
+      localConfig({
+        tasks: {
+          cache: { run: async () => {}, roles: ['cache'] },
+          fail: async () => {
+            throw new Error('stop');
+          },
+        },
+      }),
+    );
+    const warnings = () => events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
+    await deployr.run('cache');
+    expect(warnings()).toEqual(["task \"cache\" runs nowhere: no selected host has role 'cache'"]);
+    events.length = 0;
+    await deployr.run(series('fail', 'cache'));
+    expect(warnings()).toEqual([]);
+  });
+
   it('narrows hosts with --hosts and --roles and explains names that match nothing', async () => {
     const { deployr } = await harness(localConfig());
     expect(deployr.selectHosts({ roles: ['web'] }).map((h) => h.name)).toEqual(['a', 'b']);

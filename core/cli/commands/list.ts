@@ -1,3 +1,4 @@
+import { describeAddress } from '../../config/resolved.js';
 import { isComposition, type TaskRef } from '../../engine/task.js';
 import type { HostOptions } from '../options.js';
 import { openProject } from '../session.js';
@@ -20,7 +21,7 @@ export async function listCommand(environment: string | undefined, options: Pick
   const env = deployr.environment;
   const hosts = env?.hosts.map((host) => ({
     name: host.name,
-    address: env.connect === 'local' ? 'local' : `${host.user ?? host.ssh.user ?? ''}${host.user ?? host.ssh.user ? '@' : ''}${host.address}${host.port ?? host.ssh.port ? `:${host.port ?? host.ssh.port}` : ''}`,
+    address: describeAddress(host, env.connect),
     roles: host.roles,
     ...(host.disabled ? { disabled: true } : {}),
   }));

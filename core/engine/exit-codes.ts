@@ -1,5 +1,6 @@
 /**
- * What `deployr` exits with. Documented in the README; scripts rely on them.
+ * What `deployr` exits with, and what RunResult#exitCode holds. Documented in
+ * the README; scripts rely on them.
  */
 export const ExitCode = {
   ok: 0,
