@@ -116,6 +116,44 @@ export class TransferError extends DeployrError {
   override readonly code: string = 'TRANSFER_ERROR';
 }
 
+/** The files to ship cannot be read or named safely (a missing source directory, an unreadable file). */
+export class SourceError extends DeployrError {
+  override readonly code: string = 'SOURCE_ERROR';
+}
+
+/** A release cannot be made, switched, found or rolled back to on some hosts. */
+export class ReleaseError extends DeployrError {
+  override readonly code: string = 'RELEASE_ERROR';
+}
+
+/** Who holds a deploy lock, as written into the lock file on each host. */
+export interface LockHolder {
+  /** Local user name of whoever started the run. */
+  readonly user: string;
+  /** The machine the run was started from. */
+  readonly machine: string;
+  readonly pid: number;
+  /** ISO time the lock was taken. */
+  readonly since: string;
+  readonly runId: string;
+  /** The task that holds it, e.g. 'deploy'. */
+  readonly task: string;
+  readonly environment: string;
+}
+
+/** Another run holds the deploy lock on a host (or it could not be taken). */
+export class LockError extends DeployrError {
+  override readonly code: string = 'LOCK_ERROR';
+  /** The lock's holder, when it could be read. */
+  readonly holder?: LockHolder;
+
+  constructor(message: string, options: DeployrErrorOptions & { holder?: LockHolder } = {}) {
+    const { holder, ...rest } = options;
+    super(message, rest);
+    if (holder !== undefined) this.holder = holder;
+  }
+}
+
 export function isDeployrError(error: unknown): error is DeployrError {
   return error instanceof DeployrError;
 }

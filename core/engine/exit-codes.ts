@@ -10,6 +10,8 @@ export const ExitCode = {
   usage: 2,
   /** A host could not be reached, authenticated or trusted (host key). */
   connection: 3,
+  /** Another run holds the deploy lock (wait for it, --lock-wait, or `deployr unlock`). */
+  locked: 4,
   /** Stopped by Ctrl-C or SIGTERM. */
   interrupted: 130,
 } as const;
