@@ -1,13 +1,23 @@
-// deployr's own example config, and a working one: `npx deployr list local`,
-// `npx deployr uptime local`. The `local` environment needs no servers: it
-// runs on this machine through the local transport. `prod` and `staging`
-// show a typical SSH setup, one base environment with per-target overrides.
+// deployr's own example config, and a working one: `npx deployr deploy local`
+// ships the example app in templates/hello to ./.deployr/hello on this
+// machine (no servers needed: the `local` environment uses the local
+// transport); `npx deployr status local`, `npx deployr rollback local`.
+// `prod` and `staging` show a typical SSH setup, one base environment with
+// per-target overrides.
 import { cmd, defineConfig, series } from 'deployr';
 
 export default defineConfig({
   app: 'hello',
   deployTo: './.deployr/hello',
   keepReleases: 3,
+  release: {
+    // What to ship: a directory (its .gitignore and .deployrignore apply).
+    source: 'templates/hello',
+    // Kept in <deployTo>/shared across releases, linked into each one.
+    shared: ['logs/'],
+    // Run in each new release on every host before any host switches to it.
+    build: 'node scripts/build-info.mjs',
+  },
   vars: { port: 8080 },
   environments: {
     local: {

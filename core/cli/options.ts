@@ -45,3 +45,14 @@ export function hostOptions(command: Command): Command {
     .addOption(new Option('-y, --yes', 'answer yes to the environment\'s confirmation'));
   return outputOptions(command);
 }
+
+function seconds(value: string): number {
+  const number = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new InvalidArgumentError('expected a number of seconds, e.g. 60');
+  return number;
+}
+
+/** --lock-wait for the commands that take the deploy lock. */
+export function lockWaitOption(command: Command): Command {
+  return command.addOption(new Option('--lock-wait <seconds>', 'wait up to this long for another run\'s lock instead of failing at once').argParser(seconds));
+}

@@ -1,11 +1,13 @@
 import { Command } from 'commander';
 import { execCommand } from './commands/exec.js';
 import { listCommand } from './commands/list.js';
+import { releaseCommand, type ReleaseOptions } from './commands/release.js';
+import { statusCommand } from './commands/status.js';
 import { sshCommand } from './commands/ssh.js';
 import { taskCommand } from './commands/task.js';
 import { packageInfo } from '../util/package-info.js';
 import { smoke } from './smoke.js';
-import { configOption, hostOptions, type HostOptions } from './options.js';
+import { configOption, hostOptions, lockWaitOption, type HostOptions } from './options.js';
 
 const pkg = packageInfo();
 
@@ -15,6 +17,7 @@ Exit codes:
   1    a task failed on at least one host
   2    usage or config error (nothing was run)
   3    a host could not be reached, authenticated or trusted
+  4    another run holds the deploy lock (see --lock-wait, deployr unlock)
   130  interrupted (Ctrl-C or SIGTERM)`;
 
 /**
@@ -42,6 +45,26 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     }
     setExitCode(await taskCommand(task, env, args, options));
   });
+
+  lockWaitOption(
+    hostOptions(program.command('deploy').description('ship a new release to every selected host (two-phase: no host switches unless all are ready)').argument('<env>', 'the environment')),
+  ).action(async (env: string, options: ReleaseOptions) => setExitCode(await releaseCommand('deploy', env, options)));
+
+  lockWaitOption(
+    hostOptions(
+      program
+        .command('rollback')
+        .description('switch every selected host back to the same earlier release')
+        .argument('<env>', 'the environment')
+        .option('--to <release>', 'the release id to go back to (default: the one before the newest current)'),
+    ),
+  ).action(async (env: string, options: ReleaseOptions) => setExitCode(await releaseCommand('rollback', env, options)));
+
+  hostOptions(program.command('status').description("each host's current release, its releases, drift between hosts, and the lock holder").argument('<env>', 'the environment'))
+    .action(async (env: string, options: HostOptions) => setExitCode(await statusCommand(env, options)));
+
+  hostOptions(program.command('unlock').description('remove a stale deploy lock (a crashed run\'s) and say whose it was').argument('<env>', 'the environment'))
+    .action(async (env: string, options: HostOptions) => setExitCode(await taskCommand('unlock', env, [], options)));
 
   configOption(program.command('list').argument('[env]', 'show this environment\'s hosts').description('list tasks, plugins and environments (or one environment\'s hosts)'))
     .option('--json', 'print it as JSON')

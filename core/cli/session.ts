@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
+import { DEFAULT_LOG_DIR } from '../config/resolved.js';
 import { createDeployr } from '../engine/create-deployr.js';
 import type { Deployr } from '../engine/deployr.js';
 import type { TaskRef } from '../engine/task.js';
@@ -9,8 +10,6 @@ import type { HostOptions } from './options.js';
 import { trapSignals } from './signals.js';
 import { attachViews } from '../output/index.js';
 
-/** Where per-host run logs go unless the config says otherwise, relative to the config file. */
-const DEFAULT_LOG_DIR = '.deployr/logs';
 
 export interface OpenedProject {
   deployr: Deployr;
@@ -42,7 +41,14 @@ export async function openProject(environment: string | undefined, options: Pick
  * views attached, Ctrl-C handled, the failure summary printed. Returns the
  * exit code.
  */
-export async function runTask(project: OpenedProject, task: TaskRef, label: string, options: HostOptions, args: readonly string[] = []): Promise<number> {
+export async function runTask(
+  project: OpenedProject,
+  task: TaskRef,
+  label: string,
+  options: HostOptions,
+  args: readonly string[] = [],
+  params: Readonly<Record<string, unknown>> = {},
+): Promise<number> {
   const { deployr } = project;
   const environment = deployr.environment;
   if (!environment) throw new Error('runTask needs an environment');
@@ -69,6 +75,7 @@ export async function runTask(project: OpenedProject, task: TaskRef, label: stri
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       dryRun: options.dryRun ?? false,
       args,
+      params,
       signal: trap.signal,
       cleanupSignal: trap.cleanupSignal,
     });

@@ -5,7 +5,7 @@ import { isComposition, type TaskOptions } from '../engine/task.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_KEEP_RELEASES } from './resolved.js';
 import { s, type Schema } from './schema/index.js';
 import { sshSchema } from './ssh-schema.js';
-import type { DeployrConfig, EnvironmentConfig, HostConfig, SharedSettings } from './types.js';
+import type { DeployrConfig, EnvironmentConfig, HostConfig, ReleaseSettings, SharedSettings } from './types.js';
 
 export { HOOK_NAMES };
 
@@ -37,6 +37,22 @@ const hostObject = s.object({
 
 const hostEntry = s.union([hostString, hostObject], { expected: "a host string like 'user@host:port' or a host object { address }" });
 
+const commands = s.union([s.string({ nonEmpty: true }), s.array(s.string({ nonEmpty: true }))], { expected: 'a command or a list of commands' });
+
+const sharedPath = s.string({ nonEmpty: true }).refine((path) =>
+  path.startsWith('/') || path.split('/').some((part) => part === '..' || part === '.')
+    ? `'${path}' must be a plain relative path inside the release, like '.env' or 'storage/'`
+    : undefined,
+);
+
+const releaseSchema = s.object({
+  source: s.string({ nonEmpty: true }).optional().describe("Directory to ship, relative to the config file. Default: the project; .gitignore and .deployrignore apply."),
+  buildLocally: commands.optional().describe('Commands run on this machine once before shipping, e.g. `npm run build`.'),
+  ignore: s.array(s.string({ nonEmpty: true })).optional().describe('More ignore patterns (.gitignore syntax), relative to `source`.'),
+  shared: s.array(sharedPath).optional().describe("Paths kept in `<deployTo>/shared` across releases, e.g. ['.env', 'storage/']."),
+  build: commands.optional().describe("Commands run in the new release on each host before any host switches, e.g. 'npm ci --omit=dev'."),
+} satisfies Record<keyof ReleaseSettings, Schema<unknown>>);
+
 const sharedShape = {
   deployTo: s.string({ nonEmpty: true }).optional().describe('Where releases live on each host.'),
   keepReleases: s.number({ integer: true, min: 1 }).optional().describe(`How many releases to keep on each host. Default ${DEFAULT_KEEP_RELEASES}.`),
@@ -45,6 +61,7 @@ const sharedShape = {
   vars: s.record(s.unknown()).optional().describe('Variables for tasks, merged key by key: the more specific level wins.'),
   commandTimeout: s.number({ positive: true }).optional().describe('Default timeout for each command, in seconds. Default: none.'),
   sudoPassword: s.secret().optional().describe('Password for sudo on hosts without NOPASSWD; read it from process.env, never commit it.'),
+  release: releaseSchema.optional().describe('What a deploy ships and builds: source, ignore rules, shared paths, build commands.'),
 } satisfies Record<keyof SharedSettings, Schema<unknown>>;
 
 export const environmentSchema = s.object({
@@ -90,5 +107,7 @@ export const configSchema = s.object({
   plugins: s.array(plugin).optional().describe('Plugins, applied in order: `plugins: [supervisor({ … })]`.'),
   tasks: s.record(taskEntry, { key: commandLineName('task', 'db:migrate') }).optional().describe('Your tasks by name.'),
   hooks: hooks.optional().describe('Hook taps for this project, e.g. `hooks: { postdeploy: async (ctx) => … }`.'),
+  before: s.record(s.union([taskRef, s.array(taskRef)], { expected: 'a task or a list of tasks' })).optional().describe("Tasks to run before others: `{ 'deploy:switch': 'db:migrate' }`."),
+  after: s.record(s.union([taskRef, s.array(taskRef)], { expected: 'a task or a list of tasks' })).optional().describe("Tasks to run after others: `{ 'deploy:postdeploy': 'notify' }`."),
   logDir: s.string({ nonEmpty: true }).optional().describe('Where per-host run logs go, relative to the config file. Default `.deployr/logs`.'),
 } satisfies Record<keyof DeployrConfig, Schema<unknown>>);

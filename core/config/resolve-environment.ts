@@ -5,7 +5,7 @@ import { extendsChain } from './extends-chain.js';
 import { hostConfigOf } from './host-entry.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_KEEP_RELEASES, type ResolvedEnvironment, type ResolvedHost } from './resolved.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import type { DeployrConfig, EnvironmentConfig, HostEntry, Vars } from './types.js';
+import type { DeployrConfig, EnvironmentConfig, HostEntry, ReleaseSettings, Vars } from './types.js';
 
 /** The environments a config defines, in the order written. */
 export function environmentNames(config: DeployrConfig): string[] {
@@ -42,6 +42,7 @@ export function resolveEnvironment(config: DeployrConfig, name: string): Resolve
   const leastFirst = [config, ...[...chain].reverse()];
   const vars: Vars = Object.assign({}, ...leastFirst.map((level) => level.vars ?? {}));
   const ssh: SshOptions = Object.assign({}, ...leastFirst.map((level) => level.ssh ?? {}));
+  const release: ReleaseSettings = Object.assign({}, ...leastFirst.map((level) => level.release ?? {}));
   const connect = pick('connect') ?? 'ssh';
   const entries: readonly HostEntry[] = chain.find((env) => env.hosts !== undefined)?.hosts ?? [];
   const hosts =
@@ -61,6 +62,7 @@ export function resolveEnvironment(config: DeployrConfig, name: string): Resolve
     hosts,
     ...(deployTo === undefined ? {} : { deployTo }),
     keepReleases: pick('keepReleases') ?? DEFAULT_KEEP_RELEASES,
+    release: Object.freeze(release),
     concurrency: pick('concurrency') ?? DEFAULT_CONCURRENCY,
     vars,
     ...(commandTimeout === undefined ? {} : { commandTimeout }),

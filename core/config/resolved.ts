@@ -1,6 +1,6 @@
 import type { Secret } from '../command/index.js';
 import type { SshOptions } from '../connection/ssh/options.js';
-import type { Vars } from './types.js';
+import type { ReleaseSettings, Vars } from './types.js';
 
 /** A host after its environment's inheritance and defaults were applied. */
 export interface ResolvedHost {
@@ -25,6 +25,8 @@ export interface ResolvedEnvironment {
   readonly hosts: readonly ResolvedHost[];
   readonly deployTo?: string;
   readonly keepReleases: number;
+  /** Merged key by key: config < base environments < this environment. */
+  readonly release: Readonly<ReleaseSettings>;
   readonly concurrency: number;
   /** Config vars < environment vars (after extends). */
   readonly vars: Vars;
@@ -37,6 +39,8 @@ export interface ResolvedEnvironment {
 
 export const DEFAULT_CONCURRENCY = 10;
 export const DEFAULT_KEEP_RELEASES = 5;
+/** Where per-host run logs go unless the config says otherwise, relative to the config file. */
+export const DEFAULT_LOG_DIR = '.deployr/logs';
 
 /** How a host is reached, for output: `user@address:port`, or 'local' for the local transport. */
 export function describeAddress(host: ResolvedHost, connect: ResolvedEnvironment['connect']): string {

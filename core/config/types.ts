@@ -38,6 +38,31 @@ export interface HostConfig {
 /** `'user@host:port'` (user and port optional; `[::1]:22` for IPv6) or a HostConfig. */
 export type HostEntry = string | HostConfig;
 
+/**
+ * What `deployr deploy` ships and how a release is made on each host.
+ * Merged key by key across the config, base environments and the environment.
+ */
+export interface ReleaseSettings {
+  /**
+   * The directory to ship, relative to the config file. Default: the project
+   * (the config file's directory). `.gitignore` and `.deployrignore` rules
+   * apply; `.git/` and `.deployr/` are never shipped.
+   */
+  source?: string;
+  /** Commands run on this machine once, before anything is shipped, e.g. 'npm run build' (then point `source` at its output). */
+  buildLocally?: string | string[];
+  /** More ignore patterns (.gitignore syntax), relative to `source`. */
+  ignore?: string[];
+  /**
+   * Paths inside a release that live in `<deployTo>/shared` and survive
+   * releases, linked into each one: '.env', 'storage/' (a trailing slash
+   * makes a directory). Created empty the first time; never shipped.
+   */
+  shared?: string[];
+  /** Commands run in the new release's directory on each host before any host switches, e.g. 'npm ci --omit=dev'. */
+  build?: string | string[];
+}
+
 /** Settings an environment inherits from the config and from the environment it extends. */
 export interface SharedSettings {
   /** Where releases live on each host. */
@@ -54,6 +79,8 @@ export interface SharedSettings {
   commandTimeout?: number;
   /** Password for sudo on hosts without NOPASSWD. Read it from the environment (process.env), never commit it. */
   sudoPassword?: string | Secret;
+  /** What a deploy ships and builds: source, ignore rules, shared paths, build commands. */
+  release?: ReleaseSettings;
 }
 
 export interface EnvironmentConfig extends SharedSettings {
@@ -83,6 +110,10 @@ export interface DeployrConfig extends SharedSettings {
   tasks?: Record<string, TaskEntry>;
   /** Hook taps for this project, e.g. `hooks: { postdeploy: async (ctx) => … }`. */
   hooks?: ConfigHooks;
+  /** Tasks to run before others wherever those run: `before: { 'deploy:switch': 'db:migrate' }`. */
+  before?: Record<string, TaskRef | TaskRef[]>;
+  /** Tasks to run after others wherever those run: `after: { 'deploy:postdeploy': 'notify' }`. */
+  after?: Record<string, TaskRef | TaskRef[]>;
   /** Where per-host run logs go, relative to the config file. Default `.deployr/logs`. */
   logDir?: string;
 }

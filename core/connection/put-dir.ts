@@ -45,8 +45,28 @@ export async function putDir(host: Host, localDir: string, remoteDir: string, op
 
   // The directory's children, not '.': an entry for '.' would reset the mode
   // of the target directory itself (putDir into /var/www must not chmod it).
+  const children = await readdir(localDir);
+  return sendTar(host, localDir, children, remoteDir, { ...options, recurse: true });
+}
+
+export interface PutEntriesOptions extends PutDirOptions {
+  /** Pack each listed directory's contents too (putDir), or only the listed entries themselves. Default false. */
+  recurse?: boolean;
+}
+
+/**
+ * Uploads exactly the listed entries of `localDir` (relative paths; a
+ * directory as the directory alone unless `recurse`) into `remoteDir`,
+ * keeping modes: how a release receives only the files that changed.
+ * List parents before their children.
+ */
+export async function putEntries(host: Host, localDir: string, paths: readonly string[], remoteDir: string, options: PutEntriesOptions = {}): Promise<PutDirResult> {
+  return sendTar(host, localDir, paths, remoteDir, options);
+}
+
+async function sendTar(host: Host, localDir: string, paths: readonly string[], remoteDir: string, options: PutEntriesOptions): Promise<PutDirResult> {
   // './' in front: node-tar reads a list entry starting with '@' as an archive to splice in.
-  const children = (await readdir(localDir)).map((name) => `./${name}`);
+  const children = paths.map((name) => `./${name}`);
   const target = pathArg(remoteDir);
   if (children.length === 0) {
     // node-tar refuses an empty list of paths: an empty directory only needs the target made.
@@ -60,6 +80,7 @@ export async function putDir(host: Host, localDir: string, remoteDir: string, op
     {
       cwd: localDir,
       portable: true, // no uid/gid/uname: files belong to whoever extracts them
+      noDirRecurse: options.recurse !== true,
       filter: (path) => {
         const keep = options.filter ? options.filter(path.replace(/^\.\//, '')) : true;
         if (keep) entries += 1;

@@ -15,7 +15,8 @@ export interface SharedState {
 
 /** Messages for output and logs, attributed to the current host and task. */
 export interface Logger {
-  info(message: string): void;
+  /** `data` travels with the event for --json readers; views print the message. */
+  info(message: string, data?: Record<string, unknown>): void;
   /** Shown with --verbose, always written to the host's log file. */
   debug(message: string): void;
   /** Shown always; collected in --json as a 'warning' event. */
@@ -36,6 +37,16 @@ export interface RunScopeContext {
   readonly dryRun: boolean;
   /** Arguments after the environment on the command line: `deployr db:seed prod users` → ['users']. */
   readonly args: readonly string[];
+  /** This run's id, time-sortable (`20261121T114323123Z-9f3a`); a deploy uses it as the release id on every host. */
+  readonly runId: string;
+  /** Named options for this run: command-line options such as `--lock-wait`, or `run(task, { params })`. */
+  readonly params: Readonly<Record<string, unknown>>;
+  /**
+   * The TaskContext of one selected host (connecting to it if needed), e.g.
+   * for a `once` task that works across the fleet, or to run a migration on
+   * the first 'db' host from a once-per-run hook.
+   */
+  contextFor(host: string | ResolvedHost, task?: string): Promise<TaskContext>;
 }
 
 /** What every task function and per-host hook receives. */
@@ -57,11 +68,8 @@ export interface TaskContext extends RunScopeContext {
 
 /** What once-per-run hooks receive. */
 export interface RunContext extends RunScopeContext {
-  readonly runId: string;
   /** The task the run was started for, e.g. 'deploy'. */
   readonly task: string;
-  /** The TaskContext of one selected host (connecting to it if needed), e.g. to run a migration on the first 'db' host. */
-  contextFor(host: string | ResolvedHost, task?: string): Promise<TaskContext>;
 }
 
 /** What the failure hook receives. */

@@ -3,7 +3,8 @@ import type { ConfigHooks, TaskEntry } from '../config/types.js';
 import { validateConfig } from '../config/validate.js';
 import { SshConnector } from '../connection/ssh/connector.js';
 import { ConfigError, PluginError } from '../errors.js';
-import { registerBuiltinTasks } from './builtin-tasks.js';
+import { DEFAULT_LOG_DIR } from '../config/resolved.js';
+import { registerReleaseTasks } from '../release/index.js';
 import type { CreateDeployrOptions, Deployr, RunOptions, RunResult } from './deployr.js';
 import { EventBus } from './events.js';
 import { createHooks, type DeployrHooks, type HookName } from './hooks.js';
@@ -47,11 +48,12 @@ export async function createDeployr(options: CreateDeployrOptions): Promise<Depl
         bus.emit(currentRunId, { type: 'warning', host, message: `trusted ${host}'s new host key (accept-new) and recorded it in ${file}` }),
     });
   let applying: string | undefined;
-  registerBuiltinTasks(registry, hooks);
+  registerReleaseTasks({ registry, hooks, root, app: config.app, logDir: config.logDir ?? DEFAULT_LOG_DIR });
 
   const deployr: Deployr = {
     hooks,
     config,
+    root,
     environment,
     plugins: Object.freeze([...(config.plugins ?? [])]),
     warnings: Object.freeze([...warnings]),
@@ -59,6 +61,8 @@ export async function createDeployr(options: CreateDeployrOptions): Promise<Depl
       registry.register(name, run, taskOptions, applying);
     },
     getTask: (name) => registry.get(name),
+    before: (target, task) => registry.around(target, 'before', task),
+    after: (target, task) => registry.around(target, 'after', task),
     listTasks: () => registry.list(),
     on: (listener) => bus.on(listener),
     selectHosts(selection) {
@@ -85,6 +89,7 @@ export async function createDeployr(options: CreateDeployrOptions): Promise<Depl
         concurrency,
         dryRun: runOptions.dryRun ?? false,
         args: Object.freeze([...(runOptions.args ?? [])]),
+        params: Object.freeze({ ...(runOptions.params ?? {}) }),
         root,
         connector,
         signal: runOptions.signal ?? NEVER_ABORTED,
@@ -119,6 +124,11 @@ export async function createDeployr(options: CreateDeployrOptions): Promise<Depl
   }
   tapConfigHooks(hooks, config.hooks);
   for (const [name, entry] of Object.entries(config.tasks ?? {})) registerConfigTask(registry, name, entry);
+  for (const when of ['before', 'after'] as const) {
+    for (const [target, refs] of Object.entries(config[when] ?? {})) {
+      for (const ref of Array.isArray(refs) ? refs : [refs]) registry.around(target, when, ref as TaskRef);
+    }
+  }
   return deployr;
 }
 

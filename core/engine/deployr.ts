@@ -37,6 +37,8 @@ export interface RunOptions extends SelectOptions {
   cleanupSignal?: AbortSignal;
   /** Extra arguments, given to tasks as ctx.args. */
   args?: readonly string[];
+  /** Named options, given to tasks and hooks as ctx.params, e.g. `{ lockWait: 30 }` or `{ to: '<release id>' }`. */
+  params?: Readonly<Record<string, unknown>>;
 }
 
 export interface RunResult {
@@ -55,6 +57,8 @@ export interface RunResult {
 export interface Deployr {
   readonly hooks: DeployrHooks;
   readonly config: DeployrConfig;
+  /** The directory relative paths in the config resolve against: the config file's. */
+  readonly root: string;
   /** The environment runs are for; undefined when created without one. */
   readonly environment: ResolvedEnvironment | undefined;
   readonly plugins: readonly Plugin[];
@@ -63,6 +67,15 @@ export interface Deployr {
   /** Registers a task. Re-using a name overrides the task; the new one can call ctx.original(). */
   task(name: string, run: TaskRef, options?: TaskOptions): void;
   getTask(name: string): TaskDefinition | undefined;
+  /**
+   * Runs `task` before `target` wherever `target` runs, with its own roles,
+   * once and local options (Deployer's `before()`), e.g. migrations once on
+   * a db host right before every host switches:
+   * `deployr.before('deploy:switch', 'db:migrate')`.
+   */
+  before(target: string, task: TaskRef): void;
+  /** Runs `task` after `target` wherever `target` runs and succeeded everywhere. */
+  after(target: string, task: TaskRef): void;
   /** Every task, in registration order, overrides in place of what they override. */
   listTasks(): TaskDefinition[];
   /** Subscribes to the event stream of every run; returns the unsubscribe function. */

@@ -88,7 +88,15 @@ export type DeployrEventBody =
       signal: string | null;
       durationMs: number;
     }
-  | { type: 'log'; host?: string; task?: string; level: LogLevel; message: string }
+  | {
+      type: 'log';
+      host?: string;
+      task?: string;
+      level: LogLevel;
+      message: string;
+      /** Structured details for --json readers, e.g. a release upload's counts; views print only the message. */
+      data?: Record<string, unknown>;
+    }
   | { type: 'warning'; host?: string; task?: string; message: string }
   | { type: 'error'; host?: string; task?: string; error: ErrorInfo };
 

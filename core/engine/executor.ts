@@ -71,6 +71,21 @@ export class Executor {
       return;
     }
     const definition = lookupTask(this.options.registry, ref);
+    const around = this.options.registry.aroundOf(definition.name);
+    if (!around) return this.definitionOnFleet(definition, hosts);
+    // before… → the task → after…, as one series: a failure in any of them stops the rest.
+    const parts: TaskRef[] = [...around.before, definition.name, ...around.after];
+    for (const [index, item] of parts.entries()) {
+      if (this.halted()) {
+        this.skip(parts.slice(index), hosts, definition.name);
+        return;
+      }
+      if (item === definition.name) await this.definitionOnFleet(definition, hosts);
+      else await this.runOnFleet(item, hosts, itemName(item, definition.name, index));
+    }
+  }
+
+  private async definitionOnFleet(definition: TaskDefinition, hosts: readonly ResolvedHost[]): Promise<void> {
     const selected = this.hostsFor(definition, hosts);
     if (selected.length === 0 && definition.roles?.length) {
       const roles = definition.roles.map((role) => `'${role}'`).join(' or ');
@@ -110,6 +125,14 @@ export class Executor {
   }
 
   private async runDefinitionOnHost(definition: TaskDefinition, target: ResolvedHost, connection: Connection, signal: AbortSignal): Promise<void> {
+    const around = this.options.registry.aroundOf(definition.name);
+    if (!around) return this.bodyOnHost(definition, target, connection, signal);
+    for (const [index, item] of around.before.entries()) await this.runOnHost(item, target, connection, signal, itemName(item, definition.name, index));
+    await this.bodyOnHost(definition, target, connection, signal);
+    for (const [index, item] of around.after.entries()) await this.runOnHost(item, target, connection, signal, itemName(item, definition.name, index));
+  }
+
+  private async bodyOnHost(definition: TaskDefinition, target: ResolvedHost, connection: Connection, signal: AbortSignal): Promise<void> {
     if (definition.roles?.length && !definition.local && !target.roles.some((role) => definition.roles?.includes(role))) {
       this.options.scope.emit({ type: 'log', level: 'debug', host: target.name, message: `${definition.name}: skipped, ${target.name} has none of its roles (${definition.roles.join(', ')})` });
       return;
@@ -197,7 +220,7 @@ export class Executor {
           if (!step.previous) {
             return Promise.reject(new ConfigError(`Task "${step.name}" overrides nothing, so ctx.original() has nothing to run`, { hint: 'remove the ctx.original() call' }));
           }
-          return this.runDefinitionOnHost(step.previous, target, connection, stop.signal);
+          return this.bodyOnHost(step.previous, target, connection, stop.signal);
         },
       });
       await settleWithin(Promise.resolve().then(async () => void (await step.fn(ctx))), stop.signal);

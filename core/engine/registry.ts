@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import { isComposition, type TaskDefinition, type TaskOptions, type TaskRef } from './task.js';
 
 /**
@@ -6,8 +7,36 @@ import { isComposition, type TaskDefinition, type TaskOptions, type TaskRef } fr
  * overrides it; the override keeps the definition it replaced as `previous`,
  * which is what `ctx.original()` runs (collective.hostout's "superfun").
  */
+/** Tasks that run before and after another one, wherever it runs. */
+export interface Around {
+  readonly before: readonly TaskRef[];
+  readonly after: readonly TaskRef[];
+}
+
 export class TaskRegistry {
   private readonly tasks = new Map<string, TaskDefinition>();
+  private readonly arounds = new Map<string, { before: TaskRef[]; after: TaskRef[] }>();
+
+  /** Adds `task` before or after `target`: later `before`s run closer to the target, later `after`s later. */
+  around(target: string, when: 'before' | 'after', task: TaskRef): void {
+    if (!this.tasks.has(target)) {
+      throw new ConfigError(`Cannot run a task ${when} "${target}": there is no such task${didYouMean(target, this.names())}`, {
+        hint: 'name a task from `deployr list`, e.g. deploy:switch',
+      });
+    }
+    if (typeof task !== 'string' && typeof task !== 'function' && !isComposition(task)) {
+      throw new ConfigError(`The task to run ${when} "${target}" has no body`, { hint: 'give a task name, a function, or series()/parallel()' });
+    }
+    if (task === target) throw new ConfigError(`Task "${target}" cannot run ${when} itself`, { hint: `remove it from ${when}` });
+    const entry = this.arounds.get(target) ?? { before: [], after: [] };
+    if (when === 'before') entry.before.unshift(task);
+    else entry.after.push(task);
+    this.arounds.set(target, entry);
+  }
+
+  aroundOf(name: string): Around | undefined {
+    return this.arounds.get(name);
+  }
 
   register(name: string, run: TaskRef, options: TaskOptions = {}, plugin?: string): TaskDefinition {
     if (typeof name !== 'string' || !/^[^\s]+$/.test(name)) {

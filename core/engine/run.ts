@@ -1,10 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import { describeAddress, type ResolvedEnvironment, type ResolvedHost } from '../config/resolved.js';
 import type { SshConnector } from '../connection/ssh/connector.js';
-import { ConfigError, InterruptedError } from '../errors.js';
+import { ConfigError, InterruptedError, LockError } from '../errors.js';
 import type { DoneContext, FailureContext, RunContext, SharedState, TaskContext } from './context.js';
 import type { RunResult } from './deployr.js';
-import { isConnectionFailure, toErrorInfo } from './error-info.js';
+import { findCause, isConnectionFailure, toErrorInfo } from './error-info.js';
 import { ExitCode } from './exit-codes.js';
 import type { DeployrEventBody, HostFailure } from './events.js';
 import { Executor } from './executor.js';
@@ -26,6 +26,7 @@ export interface RunSetup {
   readonly concurrency: number;
   readonly dryRun: boolean;
   readonly args: readonly string[];
+  readonly params: Readonly<Record<string, unknown>>;
   readonly root: string;
   readonly connector: SshConnector;
   readonly signal: AbortSignal;
@@ -45,7 +46,19 @@ export async function executeRun(setup: RunSetup): Promise<RunResult> {
   // Every running step listens to the run's signals: hundreds of hosts are expected, not a leak.
   setMaxListeners(0, setup.signal, setup.cleanupSignal);
   const shared: SharedState = {};
-  const scope: RunScope = { environment, hosts: setup.hosts, shared, dryRun: setup.dryRun, args: setup.args, emit };
+  // contextFor needs the executor, which needs the scope: bound once both exist.
+  let contextFor: RunScope['contextFor'] = () => Promise.reject(new Error('contextFor() called before the run started'));
+  const scope: RunScope = {
+    environment,
+    hosts: setup.hosts,
+    shared,
+    dryRun: setup.dryRun,
+    args: setup.args,
+    runId: setup.runId,
+    params: setup.params,
+    emit,
+    contextFor: (host, task, signal) => contextFor(host, task, signal),
+  };
   const localTarget: ResolvedHost = Object.freeze({
     name: LOCAL_HOST_NAME,
     address: 'localhost',
@@ -72,6 +85,7 @@ export async function executeRun(setup: RunSetup): Promise<RunResult> {
 
   const runContext = (signal: AbortSignal): RunContext => ({
     runId: setup.runId,
+    params: setup.params,
     task: setup.taskName,
     environment,
     hosts: setup.hosts,
@@ -82,7 +96,7 @@ export async function executeRun(setup: RunSetup): Promise<RunResult> {
     args: setup.args,
     contextFor: async (host, task) => contextFor(host, task ?? setup.taskName, signal),
   });
-  const contextFor = async (host: string | ResolvedHost, task: string, signal: AbortSignal): Promise<TaskContext> => {
+  contextFor = async (host: string | ResolvedHost, task: string, signal: AbortSignal): Promise<TaskContext> => {
     const name = typeof host === 'string' ? host : host.name;
     const target = name === LOCAL_HOST_NAME ? localTarget : setup.hosts.find((candidate) => candidate.name === name);
     if (!target) {
@@ -133,9 +147,11 @@ export async function executeRun(setup: RunSetup): Promise<RunResult> {
     ? ExitCode.interrupted
     : ok
       ? ExitCode.ok
-      : [...errors.values()].some(isConnectionFailure)
-        ? ExitCode.connection
-        : ExitCode.taskFailed;
+      : [...errors.values()].some((error) => findCause(error, LockError))
+        ? ExitCode.locked
+        : [...errors.values()].some(isConnectionFailure)
+          ? ExitCode.connection
+          : ExitCode.taskFailed;
   const durationMs = Math.round(performance.now() - started);
   emit({ type: 'run:end', ok, interrupted, durationMs, failures, exitCode });
   return { runId: setup.runId, ok, interrupted, exitCode, failures, errors, durationMs };

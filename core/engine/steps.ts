@@ -46,6 +46,8 @@ export function checkTaskTree(registry: TaskRegistry, root: TaskRef): void {
         hint: 'break the cycle; to extend a task, give a function that calls ctx.original()',
       });
     }
+    const around = registry.aroundOf(ref);
+    for (const item of [...(around?.before ?? []), ...(around?.after ?? [])]) visit(item, [...path, ref], ref);
     visitDefinition(definition, [...path, ref]);
   };
   const visitDefinition = (definition: TaskDefinition, path: readonly string[]): void => {

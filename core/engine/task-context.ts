@@ -12,7 +12,11 @@ export interface RunScope {
   readonly shared: SharedState;
   readonly dryRun: boolean;
   readonly args: readonly string[];
+  readonly runId: string;
+  readonly params: Readonly<Record<string, unknown>>;
   readonly emit: (body: DeployrEventBody) => void;
+  /** Another host's context; its commands stop with `signal`. */
+  readonly contextFor: (host: string | ResolvedHost, task: string, signal: AbortSignal) => Promise<TaskContext>;
 }
 
 export interface ContextParts {
@@ -27,7 +31,7 @@ export interface ContextParts {
 export function createLogger(emit: RunScope['emit'], host: string | undefined, task: string | undefined): Logger {
   const where = { ...(host === undefined ? {} : { host }), ...(task === undefined ? {} : { task }) };
   return {
-    info: (message) => emit({ type: 'log', level: 'info', message: String(message), ...where }),
+    info: (message, data) => emit({ type: 'log', level: 'info', message: String(message), ...where, ...(data === undefined ? {} : { data }) }),
     debug: (message) => emit({ type: 'log', level: 'debug', message: String(message), ...where }),
     warn: (message) => emit({ type: 'warning', message: String(message), ...where }),
   };
@@ -62,6 +66,9 @@ export function createTaskContext(scope: RunScope, parts: ContextParts): TaskCon
     dryRun: scope.dryRun,
     task,
     args: scope.args,
+    runId: scope.runId,
+    params: scope.params,
+    contextFor: (other: string | ResolvedHost, otherTask?: string) => scope.contextFor(other, otherTask ?? task, parts.signal),
     runTask: parts.runTask,
     original: parts.original,
   });

@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import type { TaskContext } from '../engine/context.js';
+import { formatBytes } from '../util/format-bytes.js';
+import { displayPath } from '../config/display-path.js';
+import { gitInfo, scanSource, type SourceTree } from './source/index.js';
+import { sharedEntries } from './shared-links.js';
+import type { PreparedSource } from './state.js';
+
+/**
+ * Runs on this machine, once per deploy: the local build commands, then a
+ * scan of what to ship (ignore rules applied, every file hashed) and the
+ * commit it comes from. The deploy target and log directory are left out
+ * when they lie inside the source (a local deploy into ./.deployr).
+ */
+export async function prepareSource(ctx: TaskContext, root: string, logDir: string): Promise<PreparedSource> {
+  const settings = ctx.environment.release;
+  const dir = resolve(root, settings.source ?? '.');
+  for (const command of commandsOf(settings.buildLocally)) {
+    if (ctx.dryRun) ctx.log.info(`would run on this machine: ${command}`);
+    else await ctx.host.cd(dir).exec(command);
+  }
+  const exclude = [resolve(root, logDir)];
+  const deployTo = ctx.environment.deployTo;
+  if (ctx.environment.connect === 'local' && deployTo && !deployTo.startsWith('~')) exclude.push(resolve(root, deployTo));
+  const scanned = await scanSource(dir, { ...(settings.ignore ? { ignore: settings.ignore } : {}), exclude, signal: ctx.signal });
+  const tree = withoutShared(scanned, sharedEntries(settings.shared).map((entry) => entry.path));
+  for (const path of tree.skipped) ctx.log.warn(`not shipped: ${path} is not a regular file, directory or symlink`);
+  const git = await gitInfo(dir, ctx.signal);
+  const shown = displayPath(dir, process.cwd()) || '.';
+  const commit = git ? `, commit ${git.commit.slice(0, 12)}${git.ref ? ` (${git.ref})` : ''}${git.dirty ? ' with uncommitted changes' : ''}` : '';
+  ctx.log.info(`source ${shown}: ${tree.files.size} files (${formatBytes(tree.bytes)})${commit}`, {
+    source: { dir, files: tree.files.size, bytes: tree.bytes, ...(git ? { git } : {}) },
+  });
+  return { dir, tree, ...(git ? { git } : {}) };
+}
+
+export function commandsOf(value: string | readonly string[] | undefined): readonly string[] {
+  if (value === undefined) return [];
+  return typeof value === 'string' ? [value] : value;
+}
+
+/** Shared paths live in `shared/`, never in a release: they are not shipped. */
+function withoutShared(tree: SourceTree, shared: readonly string[]): SourceTree {
+  if (shared.length === 0) return tree;
+  const keep = (path: string): boolean => !shared.some((entry) => path === entry || path.startsWith(`${entry}/`));
+  const files = new Map([...tree.files].filter(([path]) => keep(path)));
+  return {
+    ...tree,
+    files,
+    dirs: new Map([...tree.dirs].filter(([path]) => keep(path))),
+    symlinks: new Map([...tree.symlinks].filter(([path]) => keep(path))),
+    bytes: [...files.values()].reduce((sum, file) => sum + file.size, 0),
+  };
+}

@@ -1,0 +1,47 @@
+import type { SharedState } from '../engine/context.js';
+import type { GitInfo, SourceTree } from './source/index.js';
+
+/** The source of a deploy, scanned once on this machine. */
+export interface PreparedSource {
+  readonly dir: string;
+  readonly tree: SourceTree;
+  readonly git?: GitInfo;
+}
+
+/**
+ * What a deploy or rollback did so far, host by host: what the failure
+ * path has to undo. Lives for one run.
+ */
+export interface ReleaseRun {
+  readonly kind: 'deploy' | 'rollback';
+  /** The release being deployed, or rolled back to (set by the plan). */
+  target: string | undefined;
+  /** Hosts where this run holds the lock. */
+  readonly locked: Set<string>;
+  /** Hosts where this run made releases/<target> (maybe partly). */
+  readonly created: Set<string>;
+  /** Each host's release before this run switched it (undefined: it had none). */
+  readonly previous: Map<string, string | undefined>;
+  /** Hosts whose `current` this run switched. */
+  readonly switched: Set<string>;
+  /** Every host switched and the run went on: from here on a failure switches nothing back. */
+  committed: boolean;
+  source: PreparedSource | undefined;
+}
+
+const runs = new WeakMap<SharedState, ReleaseRun>();
+
+/** This run's release state; made by the first step that asks. */
+export function releaseRun(shared: SharedState, kind: ReleaseRun['kind'], target?: string): ReleaseRun {
+  let run = runs.get(shared);
+  if (!run) {
+    run = { kind, target, locked: new Set(), created: new Set(), previous: new Map(), switched: new Set(), committed: false, source: undefined };
+    runs.set(shared, run);
+  }
+  return run;
+}
+
+/** The state of a run that has one (the failure hook asks without making one). */
+export function existingReleaseRun(shared: SharedState): ReleaseRun | undefined {
+  return runs.get(shared);
+}

@@ -1,0 +1,77 @@
+import { and, cmd } from '../command/index.js';
+import { putEntries } from '../connection/put-dir.js';
+import type { TaskContext } from '../engine/context.js';
+import { formatBytes } from '../util/format-bytes.js';
+import { diffRelease } from './diff.js';
+import { MANIFEST_FILE, releasePath } from './layout.js';
+import { readReleaseState } from './remote-state.js';
+import { listRelease } from './remote-listing.js';
+import { sharedEntries } from './shared-links.js';
+import type { PreparedSource, ReleaseRun } from './state.js';
+
+export interface UploadReport {
+  readonly release: string;
+  /** The release the new one was copied from, if any. */
+  readonly base?: string;
+  readonly sentFiles: number;
+  /** Bytes of file content sent (tar headers not counted). */
+  readonly sentBytes: number;
+  readonly unchangedFiles: number;
+  readonly removedPaths: number;
+}
+
+/**
+ * Makes releases/<id> on one host. With a previous release there, the new
+ * one starts as its hard-linked copy (`cp -al`: no data copied), loses what
+ * the source no longer has or has changed, and receives only new and
+ * changed files in one tar stream; replaced files are unlinked first, so
+ * the previous release is never modified. With nothing changed, no file
+ * content is sent at all.
+ */
+export async function uploadRelease(ctx: TaskContext, run: ReleaseRun, source: PreparedSource, deployTo: string, id: string): Promise<UploadReport> {
+  const { host, signal } = ctx;
+  const state = await readReleaseState(host, deployTo, signal);
+  run.previous.set(ctx.target.name, state.current);
+  const base = state.current && state.releases.some((release) => release.id === state.current) ? state.current : undefined;
+  const listing = base ? await listRelease(host, deployTo, releasePath(base), source.tree.files.keys(), signal) : undefined;
+  const exclude = [MANIFEST_FILE, ...sharedEntries(ctx.environment.release.shared).map((entry) => entry.path)];
+  const diff = diffRelease(source.tree, listing, exclude);
+  const at = host.cd(deployTo);
+
+  run.created.add(ctx.target.name);
+  if (base) {
+    // Symlinks are always re-sent (they carry no content), so the copy drops them all.
+    await at.exec(
+      and(
+        cmd`cp -al -- ${releasePath(base)} ${releasePath(id)}`,
+        cmd`cd ${releasePath(id)}`,
+        cmd`find . -type l -exec rm -f {} +`,
+        cmd`xargs -0 -r rm -rf --`,
+      ),
+      { stdin: diff.remove.map((path) => `./${path}\0`).join(''), signal },
+    );
+  } else {
+    await at.exec(cmd`mkdir -p -- ${releasePath(id)}`, { signal });
+  }
+  if (diff.send.length > 0) {
+    await putEntries(host, source.dir, diff.send, `${deployTo}/${releasePath(id)}`, { signal });
+  }
+  const report: UploadReport = {
+    release: id,
+    ...(base === undefined ? {} : { base }),
+    sentFiles: diff.sentFiles,
+    sentBytes: diff.sentBytes,
+    unchangedFiles: diff.unchangedFiles,
+    removedPaths: diff.remove.filter((path) => !exclude.includes(path)).length,
+  };
+  const from = base ? `from ${base}: ` : '';
+  ctx.log.info(
+    `release ${id}: ${from}sent ${plural(report.sentFiles, 'file')} (${formatBytes(report.sentBytes)}), ${report.unchangedFiles} unchanged, ${report.removedPaths} removed`,
+    { upload: report },
+  );
+  return report;
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
