@@ -1,4 +1,4 @@
-// vitest globalSetup: make sure a fleet of DEPLOYR_TEST_HOSTS (default 4) sshd
+// vitest globalSetup: make sure a fleet of DEPLOYR_TEST_HOSTS (default 5) sshd
 // hosts is running before any test file, and tell the tests where its state is
 // (project.provide('fleetStatePath') and $DEPLOYR_FLEET_STATE).
 //
@@ -31,7 +31,7 @@ async function reusable(cfg: FleetConfig, count: number): Promise<FleetState | n
 }
 
 export default async function setup(project: TestProject) {
-  const count = Number(process.env.DEPLOYR_TEST_HOSTS || 4);
+  const count = Number(process.env.DEPLOYR_TEST_HOSTS || 5);
   if (!Number.isInteger(count) || count < 1) throw new Error(`DEPLOYR_TEST_HOSTS=${process.env.DEPLOYR_TEST_HOSTS}: expected a positive integer`);
   const cfg = loadFleetConfig();
 
