@@ -13,7 +13,8 @@ import { createProgram } from './program.js';
 const program = createProgram((code) => {
   process.exitCode = code;
 });
-program.exitOverride();
+// Subcommands copy settings only when created, so each gets the override too: a bad option exits 2, not commander's 1.
+for (const command of [program, ...program.commands]) command.exitOverride();
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {

@@ -82,6 +82,7 @@ describe('resolveEnvironment', () => {
       hosts: undefined,
       deployTo: '/srv/shop',
       keepReleases: DEFAULT_KEEP_RELEASES,
+      release: {},
       concurrency: 3,
       vars: { level: 'prod', fromConfig: 1, fromProd: 2 },
       commandTimeout: 30,
@@ -90,6 +91,21 @@ describe('resolveEnvironment', () => {
     });
     expect(isSecret(prod.sudoPassword)).toBe(true);
     expect(revealSecret(prod.sudoPassword!)).toBe('prod-pw');
+  });
+
+  it('merges release settings key by key: config < base environment < environment', () => {
+    const env = resolveEnvironment(
+      {
+        app: 'x',
+        release: { source: 'dist', shared: ['.env'], build: 'npm ci' },
+        environments: {
+          base: { release: { shared: ['.env', 'storage/'] } },
+          edge: { extends: 'base', release: { build: ['npm ci', 'npm run migrate'] } },
+        },
+      },
+      'edge',
+    );
+    expect(env.release).toEqual({ source: 'dist', shared: ['.env', 'storage/'], build: ['npm ci', 'npm run migrate'] });
   });
 
   it('follows extends: vars and ssh merge key by key, hosts and settings are inherited unless set', () => {

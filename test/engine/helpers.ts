@@ -6,10 +6,12 @@ import { createDeployr } from '../../core/engine/create-deployr.js';
 import type { Deployr } from '../../core/engine/deployr.js';
 import type { DeployrEvent } from '../../core/engine/events.js';
 
-/** A config whose `test` environment has local-transport hosts a, b, c (roles: a,b web; c db). */
+/** A config whose `test` environment has local-transport hosts a, b, c (roles: a,b web; c db), deploying to `deployed/` under a temp root. */
 export function localConfig(extra: Partial<DeployrConfig> = {}): DeployrConfig {
   return {
     app: 'engine-test',
+    // Under the harness's temp root; the hosts share this machine's disk, so deploy tests use one host at a time.
+    deployTo: 'deployed',
     environments: {
       test: {
         connect: 'local',

@@ -201,7 +201,7 @@ describe('overrides', () => {
     const result = await deployr.run('deploy', { hosts: ['a'] });
     expect(result.ok).toBe(true);
     expect(order).toEqual(['before a', 'hook a', 'after a']);
-    expect(deployr.getTask('deploy:predeploy')?.description).toBe('fire the "predeploy" hook on every host');
+    expect(deployr.getTask('deploy:predeploy')?.description).toBe('fire the "predeploy" hook: checks before anything changes');
   });
 
   it('fails clearly when ctx.original() has nothing to run', async () => {
