@@ -14,7 +14,11 @@ export {
   InterruptedError,
   TaskTimeoutError,
   ConfigValidationError,
+  SourceError,
+  ReleaseError,
+  LockError,
   isDeployrError,
+  type LockHolder,
   type DeployrErrorOptions,
   type CommandErrorDetails,
   type ConfigIssue,
@@ -71,6 +75,7 @@ export type {
   HostConfig,
   HostEntry,
   SharedSettings,
+  ReleaseSettings,
   TaskEntry,
   Vars,
   ConfigEnv,
@@ -86,6 +91,10 @@ export type { TaskContext, RunContext, FailureContext, DoneContext, Logger, Shar
 export type { DeployrHooks, HookName } from './engine/hooks.js';
 export type { Plugin } from './engine/plugin.js';
 export type { DeployrEvent, DeployrEventType, ErrorInfo, HostFailure, HostSummary, EventListener, LogLevel } from './engine/events.js';
+
+// Releases: what deploy, rollback and status do on each host.
+export { DEPLOY_STEPS, ROLLBACK_STEPS, hostStatus, formatStatus, type HostStatus, type ReleaseManifest, type UploadReport } from './release/index.js';
+export { ExitCode } from './engine/exit-codes.js';
 
 // The CLI's views of a run's events, for scripts that run deployr as a library.
 export { attachViews, type AttachViewsOptions, type AttachedViews } from './output/index.js';

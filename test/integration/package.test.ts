@@ -9,7 +9,7 @@
 // through the "exports" of its own package.json.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,9 @@ describe('built package under plain node', () => {
       InterruptedError: 'function',
       TaskTimeoutError: 'function',
       ConfigValidationError: 'function',
+      SourceError: 'function',
+      ReleaseError: 'function',
+      LockError: 'function',
       isDeployrError: 'function',
       cmd: 'function',
       raw: 'function',
@@ -120,6 +123,11 @@ describe('built package under plain node', () => {
       createDeployr: 'function',
       series: 'function',
       parallel: 'function',
+      DEPLOY_STEPS: 'object',
+      ROLLBACK_STEPS: 'object',
+      hostStatus: 'function',
+      formatStatus: 'function',
+      ExitCode: 'object',
       attachViews: 'function',
     });
     // It really is the private build being loaded, not the repo's sources.
@@ -224,6 +232,8 @@ import { hosts } from './hosts.ts';
 const whoami = async (ctx: TaskContext): Promise<void> => { await ctx.host.exec(cmd\`echo \${ctx.target.name} is $(id -un)\`); };
 export default defineConfig({
   app: 'npx-app',
+  deployTo: 'npx-${tag}/app',
+  release: { source: 'site' },
   ssh: { identityFile: ${JSON.stringify(fleet.clientKey)}, knownHostsFiles: [${JSON.stringify(fleet.knownHosts)}], useSshConfig: false, agent: false },
   environments: { prod: { hosts } },
   tasks: { whoami: { run: whoami, description: 'who runs here' } },
@@ -237,6 +247,21 @@ export default defineConfig({
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       expect(run.stdout).toContain(`[${h.name}]   ${h.name} is ${fleet.user}\n`);
+
+      // And the built CLI deploys: the release lands, `current` points at it, status reads it back.
+      await mkdir(path.join(project, 'site'));
+      await writeFile(path.join(project, 'site', 'index.html'), `<p>${tag}</p>\n`);
+      const deploy = await node([bin, 'deploy', 'prod'], project);
+      expect(deploy.stderr).toBe('');
+      expect(deploy.code).toBe(0);
+      const served = await node([bin, 'run', 'prod', '--', 'cat', `npx-${tag}/app/current/index.html`], project);
+      expect(served.stdout).toContain(`<p>${tag}</p>`);
+      const status = await node([bin, 'status', 'prod', '--json'], project);
+      expect(status.code).toBe(0);
+      const report = JSON.parse(status.stdout) as { hosts: Array<{ host: string; current?: string; releases: unknown[] }> };
+      expect(report.hosts).toHaveLength(1);
+      expect(report.hosts[0]?.current).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{4}$/);
+      await node([bin, 'run', 'prod', '--', 'rm', '-rf', `npx-${tag}`], project);
     } finally {
       await rm(project, { recursive: true, force: true });
     }
