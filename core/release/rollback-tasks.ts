@@ -74,15 +74,20 @@ async function readFleet(ctx: TaskContext): Promise<Map<string, HostReleaseState
   return new Map(ctx.hosts.map((host) => [host.name, states.get(host.name) as HostReleaseState]));
 }
 
+/** --to must be a release id: a ConfigError otherwise. The CLI checks it before running anything, so a typo is a usage error (exit 2). */
+export function checkReleaseId(to: string, env: string): void {
+  if (!RUN_ID_PATTERN.test(to)) {
+    throw new ConfigError(`--to ${to} is not a release id`, { hint: `release ids look like 20261121T114323123Z-9f3a; deployr status ${env} lists them` });
+  }
+}
+
 /** The release to roll back to: --to, checked on every host, or the newest one older than the newest current that every host has complete. */
 export function chooseTarget(ctx: Pick<TaskContext, 'params' | 'environment' | 'dryRun'>, states: ReadonlyMap<string, HostReleaseState>): string {
   const env = ctx.environment.name;
   const hasComplete = (state: HostReleaseState, id: string): boolean => state.releases.some((release) => release.id === id && release.complete);
   const to = ctx.params['to'];
   if (typeof to === 'string' && to !== '') {
-    if (!RUN_ID_PATTERN.test(to)) {
-      throw new ConfigError(`--to ${to} is not a release id`, { hint: `release ids look like 20261121T114323123Z-9f3a; deployr status ${env} lists them` });
-    }
+    checkReleaseId(to, env);
     if (ctx.dryRun) return to;
     const missing = [...states].filter(([, state]) => !hasComplete(state, to)).map(([name]) => name);
     if (missing.length > 0) {

@@ -1,3 +1,4 @@
+import { checkReleaseId } from '../../release/rollback-tasks.js';
 import type { HostOptions } from '../options.js';
 import { openProject, runTask } from '../session.js';
 
@@ -10,6 +11,8 @@ export interface ReleaseOptions extends HostOptions {
 
 /** `deployr deploy <env>`, `deployr rollback <env> [--to id]`: the release tasks with their options as run params. */
 export async function releaseCommand(task: 'deploy' | 'rollback', environment: string, options: ReleaseOptions): Promise<number> {
+  // A bad --to is a usage error, found before any host is locked.
+  if (task === 'rollback' && options.to !== undefined) checkReleaseId(options.to, environment);
   const project = await openProject(environment, options);
   const params = {
     ...(options.lockWait === undefined ? {} : { lockWait: options.lockWait }),
