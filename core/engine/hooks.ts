@@ -22,17 +22,17 @@ export interface DeployrHooks {
   readonly connect: AsyncSeriesHook<[TaskContext]>;
   /** Per host, first step of `deploy`: checks and preparations before anything changes. A throw fails that host and stops the deploy everywhere. */
   readonly predeploy: AsyncSeriesHook<[TaskContext]>;
-  /** Per host, the body of `deploy`: ship and build. A throw fails that host; no host goes on to switch. */
+  /** Per host, in `deploy:update`: the new release's files are uploaded, shared links and build come next. A throw fails that host; no host goes on to switch. */
   readonly deploy: AsyncSeriesHook<[TaskContext]>;
   /** Per host, after the new release is built and before any host switches. A throw fails the host; no host switches. */
   readonly prepare: AsyncSeriesHook<[TaskContext]>;
-  /** Per host, the cutover to the new release; runs only once every host has prepared. A throw fails the host; hosts already switched are switched back. */
+  /** Per host, right after `current` points at the new release; runs only once every host has prepared. A throw fails the host, and every switched host is switched back. */
   readonly switch: AsyncSeriesHook<[TaskContext]>;
   /** Per host, after every host has switched: restarts, notifications. A throw fails the run, but nothing is switched back. */
   readonly postdeploy: AsyncSeriesHook<[TaskContext]>;
-  /** Per host, last step: prune old releases, temporary files. A throw is reported; releases stay as they are. */
+  /** Per host, after old releases were pruned: temporary files, caches. A throw fails the run; releases stay as they are. */
   readonly cleanup: AsyncSeriesHook<[TaskContext]>;
-  /** Per host, by `deployr rollback` and when a switch has to be undone. A throw fails that host. */
+  /** Per host, after `deployr rollback` switched it, or after a failed deploy switched it back. A throw fails that host (only a warning when switching back). */
   readonly rollback: AsyncSeriesHook<[TaskContext]>;
   /** Once, after a run failed or was interrupted, before connections close; its signal is not the run's aborted one. A throw is reported as a warning and never hides the failure. */
   readonly failure: AsyncSeriesHook<[FailureContext]>;
