@@ -11,6 +11,9 @@ import {
   type DeployrConfig,
   type FailureContext,
   type Host,
+  type LockError,
+  type LockHolder,
+  type ReleaseSettings,
   type Plugin,
   type RunResult,
   type TaskContext,
@@ -43,6 +46,34 @@ describe('defineConfig', () => {
     // @ts-expect-error a task is a function, a name, series()/parallel() or { run }
     defineConfig({ app: 'x', environments: {}, tasks: { t: 42 } });
     expect(true).toBe(true);
+  });
+});
+
+describe('releases', () => {
+  it('types release settings, before/after and the run params on contexts', () => {
+    const config = defineConfig({
+      app: 'shop',
+      deployTo: '/srv/shop',
+      release: { source: 'dist', buildLocally: 'npm run build', ignore: ['*.map'], shared: ['.env', 'storage/'], build: ['npm ci'] },
+      environments: { prod: { hosts: ['web-1'], release: { build: 'npm ci --omit=dev' } } },
+      tasks: { migrate: { roles: ['db'], once: true, run: async (ctx) => void (await ctx.host.exec('true')) } },
+      before: { 'deploy:switch': 'migrate' },
+      after: { 'deploy:postdeploy': ['migrate', async (ctx) => ctx.log.info(ctx.runId)] },
+      hooks: {
+        prepare: async (ctx) => {
+          expectTypeOf(ctx.runId).toEqualTypeOf<string>();
+          expectTypeOf(ctx.params).toEqualTypeOf<Readonly<Record<string, unknown>>>();
+          expectTypeOf(ctx.contextFor).returns.resolves.toEqualTypeOf<TaskContext>();
+        },
+      },
+    });
+    expectTypeOf<ReleaseSettings['shared']>().toEqualTypeOf<string[] | undefined>();
+    // @ts-expect-error release settings are checked too
+    defineConfig({ app: 'x', environments: {}, release: { sourcee: 'dist' } });
+    // @ts-expect-error build is a command or a list of them
+    defineConfig({ app: 'x', environments: {}, release: { build: 42 } });
+    expectTypeOf<LockError['holder']>().toEqualTypeOf<LockHolder | undefined>();
+    expect(config.release?.source).toBe('dist');
   });
 });
 
