@@ -8,7 +8,7 @@ const here = new URL('.', import.meta.url).pathname;
 const port = Number(process.env.PORT ?? 8080);
 const info = JSON.parse(await readFile(join(here, 'build-info.json'), 'utf8').catch(() => '{}'));
 
-createServer(async (request, response) => {
+const server = createServer(async (request, response) => {
   if (request.url === '/release') {
     response.end(`${info.release ?? 'unknown'}\n`);
     return;
@@ -20,4 +20,6 @@ createServer(async (request, response) => {
     response.statusCode = 404;
     response.end('not found\n');
   }
-}).listen(port, () => console.log(`hello ${info.release ?? ''} listening on :${port}`));
+});
+// PORT=0 lets the system pick a free port: print the one we got.
+server.listen(port, () => console.log(`hello ${info.release ?? ''} listening on :${server.address().port}`));
