@@ -32,7 +32,8 @@ export function parseListing(stdout: string): RemoteListing {
   const dirs = new Map<string, number>();
   for (const line of stdout.split('\n')) {
     if (line === '') continue;
-    const stat = /^([dm]) ([0-7]+) (.*)$/.exec(line);
+    // dotAll: a name may hold \r or U+2028, which `.` would not match.
+    const stat = /^([dm]) ([0-7]+) (.*)$/s.exec(line);
     if (stat) {
       const path = relative(stat[3] as string);
       const mode = parseInt(stat[2] as string, 8);
@@ -41,10 +42,10 @@ export function parseListing(stdout: string): RemoteListing {
       } else modes.set(path, mode);
       continue;
     }
-    // sha256sum escapes a name holding a backslash or newline and marks the line with a leading backslash.
-    const sum = /^(\\?)([0-9a-f]{64}) [ *](.*)$/.exec(line);
+    // GNU sha256sum escapes a name holding a backslash, newline or (coreutils 9) carriage return and marks the line with a leading backslash.
+    const sum = /^(\\?)([0-9a-f]{64}) [ *](.*)$/s.exec(line);
     if (sum) {
-      const name = sum[1] ? (sum[3] as string).replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\')) : (sum[3] as string);
+      const name = sum[1] ? (sum[3] as string).replace(/\\([\\nr])/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : '\\')) : (sum[3] as string);
       hashes.set(relative(name), sum[2] as string);
     }
   }
