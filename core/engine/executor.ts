@@ -63,7 +63,7 @@ export class Executor {
       }
       for (const [index, item] of ref.items.entries()) {
         if (this.halted()) {
-          this.skip(ref.items.slice(index), hosts, name);
+          this.skip(ref.items.slice(index), hosts, name, index);
           return;
         }
         await this.runOnFleet(item, hosts, itemName(item, name, index));
@@ -77,7 +77,7 @@ export class Executor {
     const parts: TaskRef[] = [...around.before, definition.name, ...around.after];
     for (const [index, item] of parts.entries()) {
       if (this.halted()) {
-        this.skip(parts.slice(index), hosts, definition.name);
+        this.skip(parts.slice(index), hosts, definition.name, index);
         return;
       }
       if (item === definition.name) await this.definitionOnFleet(definition, hosts);
@@ -239,9 +239,10 @@ export class Executor {
     this.options.scope.emit({ type: 'task:end', host, task, status: 'skipped', durationMs: 0 });
   }
 
-  /** Reports the steps a halted series will not run, so every view can show them as skipped. */
-  private skip(items: readonly TaskRef[], hosts: readonly ResolvedHost[], parent: string): void {
-    for (const [index, item] of items.entries()) {
+  /** Reports the steps a halted series will not run, so every view can show them as skipped; `offset` is the first one's place in the series, which names an inline function. */
+  private skip(items: readonly TaskRef[], hosts: readonly ResolvedHost[], parent: string, offset = 0): void {
+    for (const [at, item] of items.entries()) {
+      const index = offset + at;
       if (isComposition(item)) {
         this.skip(item.items, hosts, parent);
         continue;

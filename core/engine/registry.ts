@@ -29,8 +29,8 @@ export class TaskRegistry {
     }
     if (task === target) throw new ConfigError(`Task "${target}" cannot run ${when} itself`, { hint: `remove it from ${when}` });
     const entry = this.arounds.get(target) ?? { before: [], after: [] };
-    if (when === 'before') entry.before.unshift(task);
-    else entry.after.push(task);
+    // In call order either way, so a config list `before: { x: ['a', 'b'] }` runs a, b, x.
+    entry[when].push(task);
     this.arounds.set(target, entry);
   }
 
