@@ -97,8 +97,10 @@ export function registerDeployTasks({ registry, hooks, root, app, logDir }: Rele
   task('deploy:prepare', 'fire the "prepare" hook: the release is built, no host has switched yet', (ctx) => hooks.prepare.promise(ctx));
   task('deploy:switch', 'point current at the new release (atomic rename); runs once every host has prepared', async (ctx) => {
     const { run: state, id, deployTo } = release(ctx);
-    await ctx.host.cd(deployTo).exec(switchCommand(id));
+    // Recorded before the command: one stopped by Ctrl-C or a lost connection may still have
+    // switched the host, and switching back a host that did not switch changes nothing.
     state.switched.add(ctx.target.name);
+    await ctx.host.cd(deployTo).exec(switchCommand(id));
     ctx.log.info(`current → ${id}`);
     await hooks.switch.promise(ctx);
   });
