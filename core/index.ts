@@ -93,7 +93,17 @@ export type { Plugin } from './engine/plugin.js';
 export type { DeployrEvent, DeployrEventType, ErrorInfo, HostFailure, HostSummary, EventListener, LogLevel } from './engine/events.js';
 
 // Releases: what deploy, rollback and status do on each host.
-export { DEPLOY_STEPS, ROLLBACK_STEPS, hostStatus, formatStatus, type HostStatus, type ReleaseManifest, type UploadReport } from './release/index.js';
+export {
+  DEPLOY_STEPS,
+  ROLLBACK_STEPS,
+  releaseOf,
+  hostStatus,
+  formatStatus,
+  type ReleaseInfo,
+  type HostStatus,
+  type ReleaseManifest,
+  type UploadReport,
+} from './release/index.js';
 export { ExitCode } from './engine/exit-codes.js';
 
 // The CLI's views of a run's events, for scripts that run deployr as a library.

@@ -37,7 +37,7 @@ export interface RunScopeContext {
   readonly dryRun: boolean;
   /** Arguments after the environment on the command line: `deployr db:seed prod users` → ['users']. */
   readonly args: readonly string[];
-  /** This run's id, time-sortable (`20261121T114323123Z-9f3a`); a deploy uses it as the release id on every host. */
+  /** This run's id, time-sortable (`20261121T114323123Z-9f3a`): its log directory, its lock. A deploy's release id is `releaseOf(ctx).id`. */
   readonly runId: string;
   /** Named options for this run: command-line options such as `--lock-wait`, or `run(task, { params })`. */
   readonly params: Readonly<Record<string, unknown>>;

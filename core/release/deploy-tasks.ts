@@ -1,6 +1,7 @@
 import type { DeployrHooks } from '../engine/hooks.js';
 import type { TaskContext } from '../engine/context.js';
 import type { TaskRegistry } from '../engine/registry.js';
+import { createRunId } from '../engine/run-id.js';
 import { series } from '../engine/task.js';
 import { ReleaseError } from '../errors.js';
 import { lockFleet } from './fleet-lock.js';
@@ -47,16 +48,28 @@ export const DEPLOY_STEPS = [
  * prepared. What a failed run leaves is undone by the failure hook (undo.ts).
  */
 export function registerDeployTasks({ registry, hooks, root, app, logDir }: ReleaseSetup): void {
-  const run = (ctx: TaskContext): ReleaseRun => releaseRun(ctx.shared, 'deploy', ctx.runId);
+  const run = (ctx: TaskContext): ReleaseRun => releaseRun(ctx.shared, 'deploy');
   const release = (ctx: TaskContext): { run: ReleaseRun; id: string; deployTo: string } => {
     const state = run(ctx);
-    return { run: state, id: state.target ?? ctx.runId, deployTo: deployToOf(ctx.environment) };
+    if (!state.target) throw new ReleaseError(`${ctx.task} ran before deploy:lock chose the release id`, { hint: 'keep deploy:lock first when you change the deploy series' });
+    return { run: state, id: state.target, deployTo: deployToOf(ctx.environment) };
   };
   const task = (name: (typeof DEPLOY_STEPS)[number], description: string, fn: (ctx: TaskContext) => Promise<unknown>, options: { once?: boolean; local?: boolean } = {}): void => {
     registry.register(name, fn, { description, ...options });
   };
 
-  task('deploy:lock', 'lock every selected host; a deploy already running makes this fail (or wait, with --lock-wait)', (ctx) => lockFleet(ctx, run(ctx)), { once: true });
+  task(
+    'deploy:lock',
+    'lock every selected host; a deploy already running makes this fail (or wait, with --lock-wait)',
+    async (ctx) => {
+      const state = run(ctx);
+      await lockFleet(ctx, state);
+      // The release id is taken once the lock is held, not when the run started: a deploy that waited
+      // (--lock-wait) must still sort after the release it waited for, or rollback and cleanup would misorder them.
+      state.target = createRunId();
+    },
+    { once: true },
+  );
   task('deploy:predeploy', 'fire the "predeploy" hook: checks before anything changes', (ctx) => hooks.predeploy.promise(ctx));
   task(
     'deploy:source',

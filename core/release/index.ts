@@ -7,6 +7,7 @@ export { DEPLOY_STEPS } from './deploy-tasks.js';
 export { ROLLBACK_STEPS } from './rollback-tasks.js';
 export { hostStatus, findDrift, type HostStatus } from './status.js';
 export { formatStatus } from './format-status.js';
+export { releaseOf, type ReleaseInfo } from './release-info.js';
 export type { ReleaseManifest } from './manifest.js';
 export type { UploadReport } from './upload.js';
 export type { ReleaseSetup } from './deploy-tasks.js';

@@ -19,8 +19,8 @@ export async function tryLock(host: Host, deployTo: string, holder: LockHolder, 
     cmd`mkdir -p -- ${pathArg(deployTo)}`,
     cmd`cd ${cdArg(deployTo)}`,
     cmd`mkdir -p ${META_DIR} ${RELEASES_DIR} ${SHARED_DIR}`,
-    cmd`printf '%s\n' ${JSON.stringify(holder)} > ${mine}`,
-    cmd`if ln ${mine} ${LOCK_FILE} 2>/dev/null; then rm -f ${mine}; echo taken; else rm -f ${mine}; printf 'held '; tr -d '\n' < ${LOCK_FILE}; echo; fi`,
+    cmd`printf '%s\\n' ${JSON.stringify(holder)} > ${mine}`,
+    cmd`if ln ${mine} ${LOCK_FILE} 2>/dev/null; then rm -f ${mine}; echo taken; else rm -f ${mine}; printf 'held '; tr -d '\\n' < ${LOCK_FILE}; echo; fi`,
   );
   const { stdout } = await host.exec(script, { quiet: true, ...(signal ? { signal } : {}) });
   const line = stdout.trim();
@@ -40,7 +40,7 @@ export async function releaseLock(host: Host, deployTo: string, runId: string, s
 
 /** Removes whatever lock there is (`deployr unlock`) and says whose it was. */
 export async function breakLock(host: Host, deployTo: string, signal?: AbortSignal): Promise<{ removed: boolean; holder: LockHolder | 'unreadable' | undefined }> {
-  const script = cmd`cd ${cdArg(deployTo)} 2>/dev/null || exit 0; if [ -f ${LOCK_FILE} ]; then printf 'held '; tr -d '\n' < ${LOCK_FILE}; echo; rm -f ${LOCK_FILE}; fi`;
+  const script = cmd`cd ${cdArg(deployTo)} 2>/dev/null || exit 0; if [ -f ${LOCK_FILE} ]; then printf 'held '; tr -d '\\n' < ${LOCK_FILE}; echo; rm -f ${LOCK_FILE}; fi`;
   const { stdout } = await host.exec(script, { quiet: true, ...(signal ? { signal } : {}) });
   const line = stdout.trim();
   if (!line.startsWith('held')) return { removed: false, holder: undefined };

@@ -36,7 +36,7 @@ const STATE_SCRIPT = raw(
     `printf 'current %s\\n' "$(readlink ${CURRENT_LINK} 2>/dev/null)"`,
     `for d in ${RELEASES_DIR}/*/; do [ -d "$d" ] || continue; n=\${d#${RELEASES_DIR}/}; n=\${n%/}; if [ -f "$d${MANIFEST_FILE}" ]; then echo "release $n complete"; else echo "release $n incomplete"; fi; done`,
     `if [ -f ${LOCK_FILE} ]; then printf 'lock '; tr -d '\\n' < ${LOCK_FILE}; echo; fi`,
-  ].join('\n'),
+  ].join('; '),
 );
 
 export async function readReleaseState(host: Host, deployTo: string, signal?: AbortSignal): Promise<HostReleaseState> {

@@ -43,8 +43,9 @@ export function registerRollbackTasks(registry: TaskRegistry, hooks: DeployrHook
         ctx.log.info(`already on ${target}`);
         return;
       }
-      await ctx.host.cd(deployToOf(ctx.environment)).exec(switchCommand(target));
+      // Recorded first: a swap stopped by Ctrl-C or a lost link may have happened anyway, and switching back is harmless.
       state.switched.add(ctx.target.name);
+      await ctx.host.cd(deployToOf(ctx.environment)).exec(switchCommand(target));
       ctx.log.info(`current → ${target}`);
       await hooks.rollback.promise(ctx);
     },

@@ -125,6 +125,7 @@ describe('built package under plain node', () => {
       parallel: 'function',
       DEPLOY_STEPS: 'object',
       ROLLBACK_STEPS: 'object',
+      releaseOf: 'function',
       hostStatus: 'function',
       formatStatus: 'function',
       ExitCode: 'object',

@@ -13,7 +13,11 @@ const deploy = (...extra: string[]) => project.cli(['deploy', 'fleet', '--json',
 
 beforeAll(() => {
   fleet = useFleet();
-  project = releaseProject(fleet, { keepReleases: 3 });
+  project = releaseProject(fleet, {
+    keepReleases: 3,
+    // releaseOf(ctx): what a plugin sees of the release being deployed.
+    extra: `hooks: { prepare: async (ctx) => { const r = releaseOf(ctx); await ctx.host.exec(cmd\`echo \${r?.id} \${r?.path} \${r?.previous ?? '-'} > \${r?.path + '/RELEASE_INFO'}\`); } },`,
+  });
   names = project.hosts.map((h) => h.name);
 });
 
@@ -40,15 +44,16 @@ describe('deployr deploy', () => {
     for (const name of names) {
       const layout = await project.sh(
         name,
-        'readlink current; ls -A current/; stat -c %a current/run.sh; readlink current/logs current/.env; test -d shared/logs && test -f shared/.env && echo shared-ok; cat current/BUILT',
+        'readlink current; ls -A current/; stat -c %a current/run.sh; readlink current/logs current/.env; test -d shared/logs && test -f shared/.env && echo shared-ok; cat current/BUILT current/RELEASE_INFO',
       );
       expect(layout.stdout.split('\n')).toEqual([
         `releases/${first}`,
-        '.deployr-release.json', '.env', '.gitignore', 'BUILT', 'logs', 'public', 'run.sh', 'server.js',
+        '.deployr-release.json', '.env', '.gitignore', 'BUILT', 'RELEASE_INFO', 'logs', 'public', 'run.sh', 'server.js',
         '755',
         '../../shared/logs', '../../shared/.env',
         'shared-ok',
         first,
+        `${first} ${project.deployTo}/releases/${first} -`,
         '',
       ]);
       const manifest = JSON.parse((await project.sh(name, 'cat current/.deployr-release.json')).stdout) as Record<string, unknown>;
@@ -80,9 +85,9 @@ describe('deployr deploy', () => {
         name,
         `cat releases/${first}/public/index.html releases/${second}/public/index.html; ` +
           `[ releases/${first}/server.js -ef releases/${second}/server.js ] && echo linked; ` +
-          `[ releases/${first}/public/index.html -ef releases/${second}/public/index.html ] || echo separate; cat releases/${first}/BUILT`,
+          `[ releases/${first}/public/index.html -ef releases/${second}/public/index.html ] || echo separate; cat releases/${first}/BUILT releases/${second}/RELEASE_INFO`,
       );
-      expect(check.stdout).toBe(`<h1>v1</h1>\n<h1>v2</h1>\nlinked\nseparate\n${first}\n`);
+      expect(check.stdout).toBe(`<h1>v1</h1>\n<h1>v2</h1>\nlinked\nseparate\n${first}\n${second} ${project.deployTo}/releases/${second} ${first}\n`);
     }
   });
 
@@ -113,7 +118,7 @@ describe('deployr deploy', () => {
     }
     for (const name of names) {
       const check = await project.sh(name, 'cat current/.env current/logs/app.log; ls current; stat -c %a current/server.js');
-      expect(check.stdout).toBe(`SECRET=${name}\nline\nBUILT\nlib\nlogs\npublic\nserver.js\n700\n`);
+      expect(check.stdout).toBe(`SECRET=${name}\nline\nBUILT\nRELEASE_INFO\nlib\nlogs\npublic\nserver.js\n700\n`);
     }
   });
 
