@@ -45,3 +45,35 @@ export function barePutDir(client: BareClient, localDir: string, remoteDir: stri
   const quoted = `'${remoteDir.replace(/'/g, `'\\''`)}'`;
   return bareExec(client, `mkdir -p ${quoted} && tar -x -p --no-same-owner -f - -C ${quoted}`, pack as unknown as NodeJS.ReadableStream);
 }
+
+export interface BareReleaseSpec {
+  hosts: Array<{ address: string; port: number }>;
+  user: string;
+  keyFile: string;
+  /** Relative to the login directory, like a deployr deployTo. */
+  deployTo: string;
+  localDir: string;
+  /** The release's directory name under releases/ (sortable by time, like deployr's run ids). */
+  id: string;
+  keep: number;
+}
+
+/**
+ * The release benchmark's baseline: what `deployr deploy` does to a host,
+ * written by hand. Every host gets releases/<id> as one tar stream first;
+ * only then does any host switch (the same two phases as deployr), with a
+ * symlink renamed over `current` and the oldest releases beyond `keep` removed.
+ */
+export async function bareRelease(spec: BareReleaseSpec): Promise<void> {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const clients = await Promise.all(spec.hosts.map((h) => bareConnect(h.address, h.port, spec.user, spec.keyFile)));
+  try {
+    await Promise.all(clients.map((client) => barePutDir(client, spec.localDir, `${spec.deployTo}/releases/${spec.id}`)));
+    const switchAndPrune =
+      `cd ${q(spec.deployTo)} && rm -f current.next && ln -s ${q(`releases/${spec.id}`)} current.next && mv -T -f current.next current` +
+      ` && cd releases && ls -1 | sort | head -n -${spec.keep} | xargs -r rm -rf --`;
+    await Promise.all(clients.map((client) => bareExec(client, switchAndPrune)));
+  } finally {
+    clients.forEach((client) => client.end());
+  }
+}
