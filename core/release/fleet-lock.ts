@@ -18,8 +18,9 @@ export function lockWaitOf(params: Readonly<Record<string, unknown>>): number {
 /**
  * Locks every selected host for this run. The first host is locked alone
  * first: two runs started together meet there, and the loser stops before
- * touching any other host, so exactly one of them proceeds. The rest are
- * then locked side by side. Whatever was taken is recorded in `run.locked`,
+ * locking any other host, so exactly one of them proceeds. The rest connect
+ * meanwhile (connecting changes nothing on a host) and are locked side by
+ * side once the first is. Whatever was taken is recorded in `run.locked`,
  * which the failure path releases.
  */
 export async function lockFleet(ctx: TaskContext, run: ReleaseRun): Promise<void> {
@@ -29,8 +30,7 @@ export async function lockFleet(ctx: TaskContext, run: ReleaseRun): Promise<void
   const [first, ...rest] = ctx.hosts;
   if (!first) return;
 
-  const lockOne = async (target: ResolvedHost): Promise<void> => {
-    const on = target.name === ctx.target.name ? ctx : await reach(ctx, target);
+  const lockOne = async (target: ResolvedHost, on: TaskContext): Promise<void> => {
     let announced = false;
     for (;;) {
       const attempt = ctx.dryRun ? ({ taken: true } as const) : await tryLock(on.host, deployTo, holder, ctx.signal);
@@ -47,18 +47,28 @@ export async function lockFleet(ctx: TaskContext, run: ReleaseRun): Promise<void
     }
   };
 
-  await lockOne(first);
+  const firstLocked = first.name === ctx.target.name ? lockOne(first, ctx) : reach(ctx, first).then((on) => lockOne(first, on));
   const slots = new Semaphore(ctx.environment.concurrency);
-  const results = await Promise.allSettled(
+  const others = Promise.allSettled(
     rest.map(async (target) => {
       const release = await slots.acquire(ctx.signal);
       try {
-        await lockOne(target);
+        const on = await reach(ctx, target);
+        await firstLocked;
+        await lockOne(target, on);
       } finally {
         release();
       }
     }),
   );
+  try {
+    await firstLocked;
+  } catch (error) {
+    // Lost (or failed) on the first host: no other host was locked. Let the connections settle, then stop.
+    await others;
+    throw error;
+  }
+  const results = await others;
   const failed = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
   if (failed.length > 0) throw failed.find((error) => error instanceof LockError) ?? failed[0];
 }

@@ -22,10 +22,13 @@ export async function prepareSource(ctx: TaskContext, root: string, logDir: stri
   const exclude = [resolve(root, logDir)];
   const deployTo = ctx.environment.deployTo;
   if (ctx.environment.connect === 'local' && deployTo && !deployTo.startsWith('~')) exclude.push(resolve(root, deployTo));
-  const scanned = await scanSource(dir, { ...(settings.ignore ? { ignore: settings.ignore } : {}), exclude, signal: ctx.signal });
+  // Side by side: both only read.
+  const [scanned, git] = await Promise.all([
+    scanSource(dir, { ...(settings.ignore ? { ignore: settings.ignore } : {}), exclude, signal: ctx.signal }),
+    gitInfo(dir, ctx.signal),
+  ]);
   const tree = withoutShared(scanned, sharedEntries(settings.shared).map((entry) => entry.path));
   for (const path of tree.skipped) ctx.log.warn(`not shipped: ${path} is not a regular file, directory or symlink`);
-  const git = await gitInfo(dir, ctx.signal);
   const shown = displayPath(dir, process.cwd()) || '.';
   const commit = git ? `, commit ${git.commit.slice(0, 12)}${git.ref ? ` (${git.ref})` : ''}${git.dirty ? ' with uncommitted changes' : ''}` : '';
   ctx.log.info(`source ${shown}: ${tree.files.size} files (${formatBytes(tree.bytes)})${commit}`, {

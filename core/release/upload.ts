@@ -50,9 +50,11 @@ export async function uploadRelease(ctx: TaskContext, run: ReleaseRun, source: P
       ),
       { stdin: diff.remove.map((path) => `./${path}\0`).join(''), signal },
     );
-  } else {
+  } else if (diff.send.length === 0) {
+    // With files to send, the tar command below makes the directory itself: one round trip less.
     await at.exec(cmd`mkdir -p -- ${releasePath(id)}`, { signal });
   }
+
   if (diff.send.length > 0) {
     await putEntries(host, source.dir, diff.send, `${deployTo}/${releasePath(id)}`, { signal });
   }
