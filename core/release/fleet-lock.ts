@@ -32,12 +32,12 @@ export async function lockFleet(ctx: TaskContext, run: ReleaseRun): Promise<void
 
   const lockOne = async (target: ResolvedHost, on: TaskContext): Promise<void> => {
     let announced = false;
+    // Recorded before the attempt: if Ctrl-C or a lost link cuts the answer off, the lock may be ours
+    // anyway. Releasing is safe either way: releaseLock removes only a lock with this run's id.
+    run.locked.add(target.name);
     for (;;) {
       const attempt = ctx.dryRun ? ({ taken: true } as const) : await tryLock(on.host, deployTo, holder, ctx.signal);
-      if (attempt.taken) {
-        run.locked.add(target.name);
-        return;
-      }
+      if (attempt.taken) return;
       if (Date.now() >= deadline) throw lockedError(ctx, target.name, attempt.holder, lockWaitOf(ctx.params));
       if (!announced) {
         on.log.info(`waiting for the lock, held by ${describeHolder(attempt.holder)}`);

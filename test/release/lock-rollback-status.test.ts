@@ -19,7 +19,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { CliProcess, CliResult } from '../cli/run-cli.js';
 import type { FleetState } from '../fleet/fleet.js';
 import { useFleet } from '../fleet/use-fleet.js';
-import { events, releaseProject, type ReleaseProject } from './release-project.js';
+import { events, releaseProject, uploads, type ReleaseProject } from './release-project.js';
 
 const HOSTS = ['h1', 'h2', 'h3'] as const;
 const RELEASE = `{ source: 'app', build: ['while [ -e ../../hold ]; do sleep 0.1; done', 'echo "$DEPLOYR_RELEASE" > BUILT'] }`;
@@ -42,14 +42,21 @@ async function letGo(project: ReleaseProject): Promise<void> {
   await Promise.all(HOSTS.map((host) => project.sh(host, 'rm -f hold')));
 }
 
-/** Deploys and returns the new release (the run id), checking every host is on it. */
+/** Deploys and returns the new release, checking every host is on it. */
 async function deploy(project: ReleaseProject, serverJs?: string): Promise<string> {
   if (serverJs !== undefined) project.write('server.js', serverJs);
   const result = await project.cli(['deploy', 'fleet', '--json']);
   expect(result.code, result.stderr).toBe(0);
-  const id = runIdOf(result.stdout);
+  const id = releaseIdOf(result.stdout);
   for (const host of HOSTS) expect(await project.current(host), host).toBe(id);
   return id;
+}
+
+/** The release a --json deploy made (chosen once it held the lock; not its run id). */
+function releaseIdOf(stdout: string): string {
+  const ids = new Set([...uploads(stdout).values()].map((upload) => upload.release));
+  expect(ids.size).toBe(1);
+  return [...ids][0] as string;
 }
 
 function runIdOf(stdout: string): string {
@@ -133,9 +140,9 @@ describe('the deploy lock', () => {
       const w = results.findIndex((r) => r.code === 0);
       const winner = runs[w] as CliProcess;
       const loser = results[1 - w] as CliResult;
-      const release = runIdOf((results[w] as CliResult).stdout);
+      const release = releaseIdOf((results[w] as CliResult).stdout);
       expect(loser.stderr).toContain(`fleet is locked on h1 by ${ME} (pid ${winner.child.pid})`);
-      expect(loser.stderr).toContain(`running "deploy" (run ${release})`);
+      expect(loser.stderr).toContain(`running "deploy" (run ${runIdOf((results[w] as CliResult).stdout)})`);
       expect(loser.stderr).toContain('--lock-wait');
       expect(loser.stderr).toContain('deployr unlock fleet');
 
@@ -167,7 +174,7 @@ describe('the deploy lock', () => {
     const [a, b] = await Promise.all([first.result, second.result]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
-    const [firstId, secondId] = [runIdOf(a.stdout), runIdOf(b.stdout)];
+    const [firstId, secondId] = [releaseIdOf(a.stdout), releaseIdOf(b.stdout)];
     expect(secondId > firstId).toBe(true);
     for (const host of HOSTS) {
       expect(await project.current(host), host).toBe(secondId);
@@ -363,6 +370,7 @@ describe('deployr status', () => {
     const after = await status();
     expect(after.stdout).toContain('lock: free');
     expect(after.stdout).not.toContain('drift');
-    for (const host of HOSTS) expect(after.stdout).toMatch(new RegExp(`^${host}\\s+${runId}\\s+3\\s`, 'm'));
+    const release = releaseIdOf(done.stdout);
+    for (const host of HOSTS) expect(after.stdout).toMatch(new RegExp(`^${host}\\s+${release}\\s+3\\s`, 'm'));
   }, 90_000);
 });
