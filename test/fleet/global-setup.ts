@@ -1,9 +1,16 @@
-// vitest globalSetup: make sure a fleet of DEPLOYR_TEST_HOSTS (default 5) sshd
+// vitest globalSetup: make sure a fleet of DEPLOYR_TEST_HOSTS (default 6) sshd
 // hosts is running before any test file, and tell the tests where its state is
 // (project.provide('fleetStatePath') and $DEPLOYR_FLEET_STATE).
 //
 // A healthy fleet with the same prefix and enough hosts (e.g. from
-// `npm run fleet -- up 4`) is reused and left running. Otherwise a fresh one is
+// `npm run fleet -- up 6`) is reused and left running.
+//
+// Which test files may stop a host's sshd, so that files running side by side
+// never pull a host from under each other:
+//   h1..h3  shared by everyone; never stopped (release tests deploy into dirs of their own)
+//   h2..h4  the jump-host test's targets; never stopped
+//   h5      test/release/failures.test.ts alone (kills its sshd mid-upload)
+//   last    test/integration/exec.test.ts and test/fleet/fleet.test.ts stop and restart it Otherwise a fresh one is
 // started and torn down after the run, unless DEPLOYR_FLEET_KEEP=1.
 import type { TestProject } from 'vitest/node';
 import { loadFleetConfig, type FleetConfig } from './config.js';
@@ -31,7 +38,7 @@ async function reusable(cfg: FleetConfig, count: number): Promise<FleetState | n
 }
 
 export default async function setup(project: TestProject) {
-  const count = Number(process.env.DEPLOYR_TEST_HOSTS || 5);
+  const count = Number(process.env.DEPLOYR_TEST_HOSTS || 6);
   if (!Number.isInteger(count) || count < 1) throw new Error(`DEPLOYR_TEST_HOSTS=${process.env.DEPLOYR_TEST_HOSTS}: expected a positive integer`);
   const cfg = loadFleetConfig();
 

@@ -15,13 +15,14 @@ import { events, killSshd, releaseProject, startHost, type ReleaseProject } from
 
 let fleet: FleetState;
 let h1: FleetHost, h2: FleetHost, h3: FleetHost;
-/** Used by this file alone: its sshd is killed (h5 belongs to another file, h1..h3 are shared). */
+/** h5, used by this file alone: its sshd is killed (see the host plan in test/fleet/global-setup.ts). */
 let dedicated: FleetHost;
 
 beforeAll(() => {
   fleet = useFleet();
   [h1, h2, h3] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
-  dedicated = fleet.hosts[fleet.hosts.length - 2] as FleetHost;
+  if (fleet.hosts.length < 6) throw new Error(`the release failure tests need 6 fleet hosts (h5 is theirs alone); this fleet has ${fleet.hosts.length}: set DEPLOYR_TEST_HOSTS=6 or more`);
+  dedicated = fleet.hosts[4] as FleetHost;
 });
 
 // Whatever happens in the sshd test, the dedicated host must come back.
