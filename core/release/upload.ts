@@ -17,6 +17,7 @@ export interface UploadReport {
   /** Bytes of file content sent (tar headers not counted). */
   readonly sentBytes: number;
   readonly unchangedFiles: number;
+  /** Paths of the previous release not carried over: gone from the source, replaced, or made by its build. */
   readonly removedPaths: number;
 }
 
@@ -68,7 +69,7 @@ export async function uploadRelease(ctx: TaskContext, run: ReleaseRun, source: P
   };
   const from = base ? `from ${base}: ` : '';
   ctx.log.info(
-    `release ${id}: ${from}sent ${plural(report.sentFiles, 'file')} (${formatBytes(report.sentBytes)}), ${report.unchangedFiles} unchanged, ${report.removedPaths} removed`,
+    `release ${id}: ${from}sent ${plural(report.sentFiles, 'file')} (${formatBytes(report.sentBytes)}), ${report.unchangedFiles} unchanged, ${report.removedPaths} not carried over`,
     { upload: report },
   );
   return report;
