@@ -18,9 +18,7 @@ export function firstLine(text: string): string {
   return (end === -1 ? text : text.slice(0, end)).trimEnd();
 }
 
-export function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
-}
+export { plural } from '../util/quantities.js';
 
 /** How a finished command ended, in words: `exit 0`, `killed by SIGTERM`, `no exit status`. */
 export function describeExit(code: number | null, signal: string | null): string {

@@ -122,9 +122,11 @@ export function registerDeployTasks({ registry, hooks, root, app, logDir }: Rele
     await hooks.postdeploy.promise(ctx);
   });
   task('deploy:cleanup', 'remove old releases (keeping keepReleases) and unfinished ones; fire the "cleanup" hook', async (ctx) => {
-    const { id, deployTo } = release(ctx);
-    const state = await readReleaseState(ctx.host, deployTo, ctx.signal);
-    const prune = pruneCommand(releasesToPrune(state, ctx.environment.keepReleases, [id]));
+    const { run: state, id, deployTo } = release(ctx);
+    // What the upload read, plus the release it made: under the lock nothing else changed releases/.
+    const before = state.before.get(ctx.target.name);
+    const now = before ? { ...before, current: id, releases: [...before.releases, { id, complete: true }] } : await readReleaseState(ctx.host, deployTo, ctx.signal);
+    const prune = pruneCommand(releasesToPrune(now, ctx.environment.keepReleases, [id]));
     if (prune) await ctx.host.cd(deployTo).exec(prune);
     await hooks.cleanup.promise(ctx);
   });

@@ -1,3 +1,4 @@
+import { isWithin } from './layout.js';
 import type { SourceTree } from './source/index.js';
 import type { RemoteListing } from './remote-listing.js';
 
@@ -25,7 +26,7 @@ export function diffRelease(source: SourceTree, previous: RemoteListing | undefi
   let sentBytes = 0;
   let unchangedFiles = 0;
   const before = previous ?? { files: new Map(), dirs: new Map() };
-  const excluded = (path: string): boolean => exclude.some((ex) => path === ex || path.startsWith(`${ex}/`));
+  const excluded = (path: string): boolean => isWithin(path, exclude);
 
   // Removal: whatever the new release does not have as the same kind of entry. A removed directory takes its contents.
   const removedDirs: string[] = [];

@@ -10,7 +10,7 @@ import type { ReleaseRun } from './state.js';
 const POLL_MS = 1_000;
 
 /** The --lock-wait of this run, in seconds (0: fail at once). */
-export function lockWaitOf(params: Readonly<Record<string, unknown>>): number {
+function lockWaitOf(params: Readonly<Record<string, unknown>>): number {
   const wait = params['lockWait'];
   return typeof wait === 'number' && Number.isFinite(wait) && wait > 0 ? wait : 0;
 }

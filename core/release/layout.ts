@@ -1,5 +1,4 @@
 import type { ResolvedEnvironment } from '../config/resolved.js';
-import type { Host } from '../connection/host.js';
 import { ConfigError } from '../errors.js';
 
 /**
@@ -37,7 +36,7 @@ export function deployToOf(environment: ResolvedEnvironment): string {
   });
 }
 
-/** A Host whose commands run inside deployTo. */
-export function inDeployTo(host: Host, environment: ResolvedEnvironment): Host {
-  return host.cd(deployToOf(environment));
+/** `path` is one of `roots` or lies below one (relative paths, no trailing slash). */
+export function isWithin(path: string, roots: readonly string[]): boolean {
+  return roots.some((root) => path === root || path.startsWith(`${root}/`));
 }

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import type { TaskContext } from '../engine/context.js';
-import { formatBytes } from '../util/format-bytes.js';
+import { formatBytes } from '../util/quantities.js';
 import { displayPath } from '../config/display-path.js';
 import { gitInfo, scanSource, type SourceTree } from './source/index.js';
+import { isWithin } from './layout.js';
 import { sharedEntries } from './shared-links.js';
 import type { PreparedSource } from './state.js';
 
@@ -45,7 +46,7 @@ export function commandsOf(value: string | readonly string[] | undefined): reado
 /** Shared paths live in `shared/`, never in a release: they are not shipped. */
 function withoutShared(tree: SourceTree, shared: readonly string[]): SourceTree {
   if (shared.length === 0) return tree;
-  const keep = (path: string): boolean => !shared.some((entry) => path === entry || path.startsWith(`${entry}/`));
+  const keep = (path: string): boolean => !isWithin(path, shared);
   const files = new Map([...tree.files].filter(([path]) => keep(path)));
   return {
     ...tree,

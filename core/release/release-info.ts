@@ -1,6 +1,6 @@
 import type { TaskContext } from '../engine/context.js';
 import { deployToOf, releasePath } from './layout.js';
-import { existingReleaseRun } from './state.js';
+import { existingReleaseRun, previousOf } from './state.js';
 
 /** The release a deploy or rollback is working on, as plugins and hooks need it. */
 export interface ReleaseInfo {
@@ -31,6 +31,6 @@ export function releaseOf(ctx: Pick<TaskContext, 'shared' | 'environment'> & { r
   const run = existingReleaseRun(ctx.shared);
   if (!run?.target) return undefined;
   const deployTo = deployToOf(ctx.environment);
-  const previous = ctx.target ? run.previous.get(ctx.target.name) : undefined;
+  const previous = ctx.target ? previousOf(run, ctx.target.name) : undefined;
   return { id: run.target, kind: run.kind, deployTo, path: `${deployTo}/${releasePath(run.target)}`, ...(previous === undefined ? {} : { previous }) };
 }

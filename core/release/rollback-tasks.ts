@@ -1,15 +1,14 @@
-import type { ResolvedHost } from '../config/resolved.js';
 import type { TaskContext } from '../engine/context.js';
 import type { DeployrHooks } from '../engine/hooks.js';
 import type { TaskRegistry } from '../engine/registry.js';
 import { RUN_ID_PATTERN } from '../engine/run-id.js';
 import { series } from '../engine/task.js';
 import { ConfigError, ReleaseError } from '../errors.js';
-import { Semaphore } from '../util/semaphore.js';
 import { lockFleet } from './fleet-lock.js';
 import { deployToOf } from './layout.js';
 import { readReleaseState, type HostReleaseState } from './remote-state.js';
-import { releaseRun, type ReleaseRun } from './state.js';
+import { previousOf, releaseRun, type ReleaseRun } from './state.js';
+import { allOrThrow, onHosts } from './on-hosts.js';
 import { switchCommand } from './switch.js';
 import { unlockFleet } from './unlock-fleet.js';
 
@@ -29,7 +28,7 @@ export function registerRollbackTasks(registry: TaskRegistry, hooks: DeployrHook
       const states = await readFleet(ctx);
       const state = run(ctx);
       state.target = chooseTarget(ctx, states);
-      for (const [name, host] of states) state.previous.set(name, host.current);
+      for (const [name, host] of states) state.before.set(name, host);
       ctx.log.info(`rolling back to ${state.target}`, { rollback: { to: state.target } });
     },
     { once: true, description: 'pick the release to go back to (or check --to) on every host' },
@@ -39,7 +38,7 @@ export function registerRollbackTasks(registry: TaskRegistry, hooks: DeployrHook
     async (ctx) => {
       const state = run(ctx);
       const target = state.target as string;
-      if (state.previous.get(ctx.target.name) === target) {
+      if (previousOf(state, ctx.target.name) === target) {
         ctx.log.info(`already on ${target}`);
         return;
       }
@@ -59,20 +58,9 @@ export function registerRollbackTasks(registry: TaskRegistry, hooks: DeployrHook
 
 async function readFleet(ctx: TaskContext): Promise<Map<string, HostReleaseState>> {
   const deployTo = deployToOf(ctx.environment);
-  const slots = new Semaphore(ctx.environment.concurrency);
-  const states = new Map<string, HostReleaseState>();
-  await Promise.all(
-    ctx.hosts.map(async (target: ResolvedHost) => {
-      const release = await slots.acquire(ctx.signal);
-      try {
-        const on = target.name === ctx.target.name ? ctx : await ctx.contextFor(target, ctx.task);
-        states.set(target.name, await readReleaseState(on.host, deployTo, ctx.signal));
-      } finally {
-        release();
-      }
-    }),
-  );
-  return new Map(ctx.hosts.map((host) => [host.name, states.get(host.name) as HostReleaseState]));
+  const names = ctx.hosts.map((host) => host.name);
+  const states = allOrThrow(await onHosts(ctx, names, ctx.task, (on) => readReleaseState(on.host, deployTo, ctx.signal)));
+  return new Map(names.map((name, index) => [name, states[index] as HostReleaseState]));
 }
 
 /** --to must be a release id: a ConfigError otherwise. The CLI checks it before running anything, so a typo is a usage error (exit 2). */

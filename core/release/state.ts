@@ -1,4 +1,5 @@
 import type { SharedState } from '../engine/context.js';
+import type { HostReleaseState } from './remote-state.js';
 import type { GitInfo, SourceTree } from './source/index.js';
 
 /** The source of a deploy, scanned once on this machine. */
@@ -20,8 +21,8 @@ export interface ReleaseRun {
   readonly locked: Set<string>;
   /** Hosts where this run made releases/<target> (maybe partly). */
   readonly created: Set<string>;
-  /** Each host's release before this run switched it (undefined: it had none). */
-  readonly previous: Map<string, string | undefined>;
+  /** What each host had before this run changed it: read once, by the upload or the rollback plan. */
+  readonly before: Map<string, HostReleaseState>;
   /** Hosts whose `current` this run switched. */
   readonly switched: Set<string>;
   /** Every host switched and the run went on: from here on a failure switches nothing back. */
@@ -35,7 +36,7 @@ const runs = new WeakMap<SharedState, ReleaseRun>();
 export function releaseRun(shared: SharedState, kind: ReleaseRun['kind'], target?: string): ReleaseRun {
   let run = runs.get(shared);
   if (!run) {
-    run = { kind, target, locked: new Set(), created: new Set(), previous: new Map(), switched: new Set(), committed: false, source: undefined };
+    run = { kind, target, locked: new Set(), created: new Set(), before: new Map(), switched: new Set(), committed: false, source: undefined };
     runs.set(shared, run);
   }
   return run;
@@ -44,4 +45,9 @@ export function releaseRun(shared: SharedState, kind: ReleaseRun['kind'], target
 /** The state of a run that has one (the failure hook asks without making one). */
 export function existingReleaseRun(shared: SharedState): ReleaseRun | undefined {
   return runs.get(shared);
+}
+
+/** The release a host was on before this run (undefined: none, or not read yet). */
+export function previousOf(run: ReleaseRun, host: string): string | undefined {
+  return run.before.get(host)?.current;
 }

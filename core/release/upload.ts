@@ -1,7 +1,7 @@
 import { and, cmd } from '../command/index.js';
 import { putEntries } from '../connection/put-dir.js';
 import type { TaskContext } from '../engine/context.js';
-import { formatBytes } from '../util/format-bytes.js';
+import { formatBytes, plural } from '../util/quantities.js';
 import { diffRelease } from './diff.js';
 import { MANIFEST_FILE, releasePath } from './layout.js';
 import { readReleaseState } from './remote-state.js';
@@ -32,7 +32,7 @@ export interface UploadReport {
 export async function uploadRelease(ctx: TaskContext, run: ReleaseRun, source: PreparedSource, deployTo: string, id: string): Promise<UploadReport> {
   const { host, signal } = ctx;
   const state = await readReleaseState(host, deployTo, signal);
-  run.previous.set(ctx.target.name, state.current);
+  run.before.set(ctx.target.name, state);
   const base = state.current && state.releases.some((release) => release.id === state.current) ? state.current : undefined;
   const listing = base ? await listRelease(host, deployTo, releasePath(base), source.tree.files.keys(), signal) : undefined;
   const exclude = [MANIFEST_FILE, ...sharedEntries(ctx.environment.release.shared).map((entry) => entry.path)];
@@ -73,8 +73,4 @@ export async function uploadRelease(ctx: TaskContext, run: ReleaseRun, source: P
     { upload: report },
   );
   return report;
-}
-
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
 }

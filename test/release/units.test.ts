@@ -25,7 +25,7 @@ import { linkSharedCommand, sharedEntries } from '../../core/release/shared-link
 import type { SourceTree } from '../../core/release/source/index.js';
 import { findDrift, type HostStatus } from '../../core/release/status.js';
 import { removeReleaseCommand, switchCommand, unswitchCommand } from '../../core/release/switch.js';
-import { formatBytes } from '../../core/util/format-bytes.js';
+import { formatBytes } from '../../core/util/quantities.js';
 
 /** A release id of our format for day `n` of January 2026: later n, newer release. */
 const id = (n: number, tag = 'abcd'): string => `202601${String(n).padStart(2, '0')}T120000000Z-${tag}`;
