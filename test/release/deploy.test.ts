@@ -122,6 +122,17 @@ describe('deployr deploy', () => {
     }
   });
 
+  it('--dry-run prints the release commands and changes nothing on any host', async () => {
+    const before = await Promise.all(names.map(async (n) => [await project.current(n), (await project.releases(n)).join(','), await project.lock(n)]));
+    project.write('public/index.html', '<h1>dry</h1>\n');
+    const { code, stdout } = await project.cli(['deploy', 'fleet', '--dry-run']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('tar -x -p --no-same-owner');
+    expect(stdout).toContain('mv -T -f current.deployr-next current');
+    const after = await Promise.all(names.map(async (n) => [await project.current(n), (await project.releases(n)).join(','), await project.lock(n)]));
+    expect(after).toEqual(before);
+  });
+
   it('keeps keepReleases releases and removes older ones', async () => {
     project.write('public/index.html', '<h1>v5</h1>\n');
     expect((await deploy()).code).toBe(0);
