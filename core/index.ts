@@ -97,13 +97,37 @@ export {
   DEPLOY_STEPS,
   ROLLBACK_STEPS,
   releaseOf,
+  useReleaseSource,
   hostStatus,
   formatStatus,
   type ReleaseInfo,
   type HostStatus,
   type ReleaseManifest,
   type UploadReport,
+  type ReleaseSource,
+  type LocalReleaseSource,
+  type HostReleaseSource,
+  type GitInfo,
 } from './release/index.js';
+
+// Building blocks for plugins: idempotent steps that read first, change only what differs, report alike.
+export {
+  syncFile,
+  unifiedDiff,
+  reportChange,
+  detectOs,
+  parseOsRelease,
+  ensurePackages,
+  missingPackagesCommand,
+  installPackagesCommand,
+  type FileSpec,
+  type FileSyncResult,
+  type DiffOptions,
+  type ChangeReport,
+  type ChangeStatus,
+  type OsInfo,
+  type PackageManager,
+} from './ops/index.js';
 export { ExitCode } from './engine/exit-codes.js';
 
 // The CLI's views of a run's events, for scripts that run deployr as a library.

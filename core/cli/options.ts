@@ -41,7 +41,7 @@ export function hostOptions(command: Command): Command {
     .addOption(new Option('-H, --hosts <names>', 'only these hosts (comma-separated, repeatable)').argParser(commaList))
     .addOption(new Option('-R, --roles <roles>', 'only hosts with one of these roles (comma-separated)').argParser(commaList))
     .addOption(new Option('-j, --concurrency <n>', 'how many hosts work at once').argParser(positiveInteger))
-    .addOption(new Option('-n, --dry-run', 'print each host\'s commands; connect to nothing'))
+    .addOption(new Option('-n, --dry-run', 'connect and read each host, show what would change; change nothing'))
     .addOption(new Option('-y, --yes', 'answer yes to the environment\'s confirmation'));
   return outputOptions(command);
 }

@@ -119,7 +119,7 @@ export class Host {
   /** The contents of a remote text file. */
   async readFile(path: string, options: Pick<ExecOptions, 'signal' | 'timeout'> = {}): Promise<string> {
     // quiet: a file's contents (an .env, a key) do not belong in logs and --json events.
-    return (await this.exec(cmd`cat -- ${pathArg(path)}`, { ...options, quiet: true })).stdout;
+    return (await this.exec(cmd`cat -- ${pathArg(path)}`, { ...options, quiet: true, readOnly: true })).stdout;
   }
 
   /**
@@ -154,12 +154,12 @@ export class Host {
   }
 
   async exists(path: string): Promise<boolean> {
-    return (await this.exec(cmd`test -e ${pathArg(path)}`, { nothrow: true })).code === 0;
+    return (await this.exec(cmd`test -e ${pathArg(path)}`, { nothrow: true, readOnly: true })).code === 0;
   }
 
   /** The full path of a program on the host's PATH, or null. */
   async which(program: string): Promise<string | null> {
-    const result = await this.exec(cmd`command -v ${program}`, { nothrow: true });
+    const result = await this.exec(cmd`command -v ${program}`, { nothrow: true, readOnly: true });
     return result.code === 0 && result.stdout.trim() ? result.stdout.trim() : null;
   }
 

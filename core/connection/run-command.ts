@@ -19,6 +19,12 @@ export interface ExecOptions {
   nothrow?: boolean;
   /** Raise no `command:output` events (start and end still are), for output that is data, e.g. a file's contents. */
   quiet?: boolean;
+  /**
+   * The command changes nothing (cat, test, stat, a query): under --dry-run
+   * it runs for real, so a task can compare what is there with what it
+   * would write and show the difference. Every other command is only shown.
+   */
+  readOnly?: boolean;
 }
 
 export interface ExecResult {
@@ -114,6 +120,7 @@ export async function runCommand(runner: Runner, inner: Command, options: ExecOp
     signal: stop.signal,
     ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
     ...(tracked ? {} : { urgent: true }), // untracked runs are kill sweeps
+    ...(options.readOnly ? { readOnly: true } : {}),
   };
   let command: Command;
   let finish = (): void => undefined;

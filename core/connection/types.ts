@@ -14,6 +14,8 @@ export interface TransportExecOptions {
   capture?: boolean;
   /** Jump the queue for a channel: for the sweeps that stop other commands, which must not wait behind them. */
   urgent?: boolean;
+  /** The command only reads: under --dry-run it still runs, so tasks can show what would change. */
+  readOnly?: boolean;
 }
 
 /** A finished command. Transports never throw for a non-zero exit; the Host decides. */
@@ -46,7 +48,7 @@ export interface TransferOptions {
 export interface Connection {
   /** Host name used in errors and logs. */
   readonly name: string;
-  readonly kind: 'ssh' | 'local' | 'recording';
+  readonly kind: 'ssh' | 'local' | 'recording' | 'predicting';
   /**
    * Runs a command with `sh`-compatible syntax. Throws ConnectionError when
    * the transport fails (connection lost, channel refused); a command that

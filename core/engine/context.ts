@@ -33,7 +33,7 @@ export interface RunScopeContext {
   readonly log: Logger;
   /** Aborted on Ctrl-C/SIGTERM (per host: also the task's timeout). Host commands already stop with it; pass it to your own waits. */
   readonly signal: AbortSignal;
-  /** --dry-run: commands are recorded and printed, nothing connects. Skip side effects on this machine too. */
+  /** --dry-run: hosts are connected, but only commands marked `readOnly` run; the rest are recorded and printed. Skip side effects on this machine too. */
   readonly dryRun: boolean;
   /** Arguments after the environment on the command line: `deployr db:seed prod users` → ['users']. */
   readonly args: readonly string[];

@@ -1,6 +1,6 @@
 import type { ResolvedEnvironment, ResolvedHost } from '../config/resolved.js';
 import { LocalConnection } from '../connection/local.js';
-import { RecordingConnection } from '../connection/recording.js';
+import { PredictingConnection } from '../connection/predicting.js';
 import type { SshConnector } from '../connection/ssh/connector.js';
 import type { Connection } from '../connection/types.js';
 import { InterruptedError } from '../errors.js';
@@ -24,7 +24,8 @@ export const LOCAL_HOST_NAME = 'local';
 /**
  * The connections of one run: each host is connected once, on first use,
  * and its connect hook has run before any task gets it. Under --dry-run
- * every host (and this machine) is a RecordingConnection: nothing connects.
+ * every host (and this machine) is connected but wrapped in a
+ * PredictingConnection: read-only commands run, everything else is recorded.
  */
 export class HostPool {
   private readonly connections = new Map<string, Promise<Connection>>();
@@ -44,9 +45,8 @@ export class HostPool {
 
   /** This machine, for `local` tasks. */
   local(): Connection {
-    const connection = this.options.dryRun
-      ? new RecordingConnection(LOCAL_HOST_NAME)
-      : new LocalConnection({ name: LOCAL_HOST_NAME, cwd: this.options.root });
+    const local = new LocalConnection({ name: LOCAL_HOST_NAME, cwd: this.options.root });
+    const connection = this.options.dryRun ? new PredictingConnection(local) : local;
     this.opened.push(connection);
     return connection;
   }
@@ -77,8 +77,7 @@ export class HostPool {
 
   private async connect(target: ResolvedHost, environment: ResolvedEnvironment): Promise<Connection> {
     let connection: Connection;
-    if (this.options.dryRun) connection = new RecordingConnection(target.name);
-    else if (environment.connect === 'local') connection = new LocalConnection({ name: target.name, cwd: this.options.root });
+    if (environment.connect === 'local') connection = new LocalConnection({ name: target.name, cwd: this.options.root });
     else {
       connection = await this.options.connector.connect({
         name: target.name,
@@ -88,6 +87,7 @@ export class HostPool {
         ssh: target.ssh,
       });
     }
+    if (this.options.dryRun) connection = new PredictingConnection(connection);
     this.opened.push(connection);
     return connection;
   }

@@ -14,7 +14,7 @@ import { linkSharedCommand, sharedEntries } from './shared-links.js';
 import { releaseRun, type ReleaseRun } from './state.js';
 import { switchCommand } from './switch.js';
 import { unlockFleet } from './unlock-fleet.js';
-import { uploadRelease } from './upload.js';
+import { fillRelease, uploadRelease } from './upload.js';
 
 export interface ReleaseSetup {
   readonly registry: TaskRegistry;
@@ -82,7 +82,8 @@ export function registerDeployTasks({ registry, hooks, root, app, logDir }: Rele
   task('deploy:update', 'make releases/<id> from the previous release and upload only what changed; then fire the "deploy" hook', async (ctx) => {
     const { run: state, id, deployTo } = release(ctx);
     if (!state.source) throw new ReleaseError('deploy:update ran before deploy:source', { hint: 'keep deploy:source before deploy:update when you change the deploy series' });
-    await uploadRelease(ctx, state, state.source, deployTo, id);
+    if (state.source.fill) await fillRelease(ctx, state, state.source, deployTo, id);
+    else await uploadRelease(ctx, state, state.source, deployTo, id);
     await hooks.deploy.promise(ctx);
   });
   task('deploy:shared', 'link the shared files and directories into the new release', async (ctx) => {
@@ -102,6 +103,7 @@ export function registerDeployTasks({ registry, hooks, root, app, logDir }: Rele
       environment: ctx.environment.name,
       host: ctx.target.name,
       tree: state.source.tree,
+      ...(state.hostFiles.has(ctx.target.name) ? { files: state.hostFiles.get(ctx.target.name) } : {}),
       shared: ctx.environment.release.shared ?? [],
       source: git ? { commit: git.commit, ...(git.ref ? { ref: git.ref } : {}), dirty: git.dirty } : {},
     });

@@ -8,6 +8,8 @@ export { ROLLBACK_STEPS } from './rollback-tasks.js';
 export { hostStatus, findDrift, type HostStatus } from './status.js';
 export { formatStatus } from './format-status.js';
 export { releaseOf, type ReleaseInfo } from './release-info.js';
+export { useReleaseSource, type ReleaseSource, type LocalReleaseSource, type HostReleaseSource } from './release-source.js';
+export type { GitInfo } from './source/index.js';
 export type { ReleaseManifest } from './manifest.js';
 export type { UploadReport } from './upload.js';
 export type { ReleaseSetup } from './deploy-tasks.js';

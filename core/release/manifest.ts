@@ -37,6 +37,8 @@ export interface ManifestInput {
   readonly environment: string;
   readonly host: string;
   readonly tree: SourceTree;
+  /** Hashes of a release the host filled itself (instead of the tree's). */
+  readonly files?: Readonly<Record<string, string>>;
   readonly shared: readonly string[];
   readonly source: ReleaseManifest['source'];
 }
@@ -63,7 +65,7 @@ export function createManifest(input: ManifestInput, now: Date = new Date()): Re
     deployr: packageInfo().version,
     source: input.source,
     shared: [...input.shared],
-    files: Object.fromEntries([...input.tree.files].map(([path, file]) => [path, file.sha256])),
+    files: input.files ? { ...input.files } : Object.fromEntries([...input.tree.files].map(([path, file]) => [path, file.sha256])),
   };
 }
 

@@ -19,10 +19,12 @@ export interface RemoteListing {
  * reads its own files: what is compared is what is really there, not
  * what a manifest says should be.
  */
-export async function listRelease(host: Host, deployTo: string, releaseDir: string, hash: Iterable<string>, signal?: AbortSignal): Promise<RemoteListing> {
-  const script = cmd`cd ${cdArg(deployTo)} && cd ${cdArg(releaseDir)} && find . -type d -exec stat -c 'd %a %n' {} + && find . -type f -exec stat -c 'm %a %n' {} + && { xargs -0 -r sha256sum -- 2>/dev/null || true; }`;
-  const stdin = [...hash].map((path) => `./${path}\0`).join('');
-  const { stdout } = await host.exec(script, { quiet: true, stdin, ...(signal ? { signal } : {}) });
+export async function listRelease(host: Host, deployTo: string, releaseDir: string, hash: Iterable<string> | 'all', signal?: AbortSignal): Promise<RemoteListing> {
+  // 'all' (a release a host filled itself): every file is hashed, in the same command.
+  const sums = hash === 'all' ? cmd`{ find . -type f -print0 | xargs -0 -r sha256sum --; }` : cmd`{ xargs -0 -r sha256sum -- 2>/dev/null || true; }`;
+  const script = cmd`cd ${cdArg(deployTo)} && cd ${cdArg(releaseDir)} && find . -type d -exec stat -c 'd %a %n' {} + && find . -type f -exec stat -c 'm %a %n' {} + && ${sums}`;
+  const stdin = hash === 'all' ? undefined : [...hash].map((path) => `./${path}\0`).join('');
+  const { stdout } = await host.exec(script, { quiet: true, ...(stdin === undefined ? {} : { stdin }), ...(signal ? { signal } : {}) });
   return parseListing(stdout);
 }
 

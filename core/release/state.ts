@@ -1,12 +1,15 @@
 import type { SharedState } from '../engine/context.js';
 import type { HostReleaseState } from './remote-state.js';
+import type { HostReleaseSource } from './release-source.js';
 import type { GitInfo, SourceTree } from './source/index.js';
 
-/** The source of a deploy, scanned once on this machine. */
+/** The source of a deploy, scanned once on this machine (or, with `fill`, made by each host itself). */
 export interface PreparedSource {
   readonly dir: string;
   readonly tree: SourceTree;
   readonly git?: GitInfo;
+  /** Set for a host source (useReleaseSource): each host fills its release; `tree` is empty. */
+  readonly fill?: HostReleaseSource['fill'];
 }
 
 /**
@@ -28,6 +31,8 @@ export interface ReleaseRun {
   /** Every host switched and the run went on: from here on a failure switches nothing back. */
   committed: boolean;
   source: PreparedSource | undefined;
+  /** For a host source: the files each host made, path → sha256, for its manifest. */
+  readonly hostFiles: Map<string, Readonly<Record<string, string>>>;
 }
 
 const runs = new WeakMap<SharedState, ReleaseRun>();
@@ -36,7 +41,7 @@ const runs = new WeakMap<SharedState, ReleaseRun>();
 export function releaseRun(shared: SharedState, kind: ReleaseRun['kind'], target?: string): ReleaseRun {
   let run = runs.get(shared);
   if (!run) {
-    run = { kind, target, locked: new Set(), created: new Set(), before: new Map(), switched: new Set(), committed: false, source: undefined };
+    run = { kind, target, locked: new Set(), created: new Set(), before: new Map(), switched: new Set(), committed: false, source: undefined, hostFiles: new Map() };
     runs.set(shared, run);
   }
   return run;

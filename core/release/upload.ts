@@ -74,3 +74,25 @@ export async function uploadRelease(ctx: TaskContext, run: ReleaseRun, source: P
   );
   return report;
 }
+
+/**
+ * Makes releases/<id> on one host from a host source (useReleaseSource):
+ * an empty directory the source's fill() puts the files in, which are then
+ * hashed on the host for the release's manifest. Nothing is uploaded.
+ */
+export async function fillRelease(ctx: TaskContext, run: ReleaseRun, source: PreparedSource, deployTo: string, id: string): Promise<void> {
+  const { host, signal } = ctx;
+  const fill = source.fill;
+  if (!fill) throw new Error('fillRelease needs a host source');
+  const state = await readReleaseState(host, deployTo, signal);
+  run.before.set(ctx.target.name, state);
+  run.created.add(ctx.target.name);
+  await host.cd(deployTo).exec(cmd`mkdir -p -- ${releasePath(id)}`, { signal });
+  const previous = state.current;
+  await fill(ctx, { id, kind: 'deploy', deployTo, path: `${deployTo}/${releasePath(id)}`, ...(previous === undefined ? {} : { previous }) });
+  const listing = await listRelease(host, deployTo, releasePath(id), 'all', signal);
+  const files: Record<string, string> = {};
+  for (const [path, file] of listing.files) if (path !== MANIFEST_FILE) files[path] = file.sha256;
+  run.hostFiles.set(ctx.target.name, files);
+  ctx.log.info(`release ${id}: filled on the host, ${plural(Object.keys(files).length, 'file')}`, { fill: { release: id, files: Object.keys(files).length } });
+}

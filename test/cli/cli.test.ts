@@ -84,12 +84,12 @@ describe('running on hosts', () => {
     expect(stdout).toContain(`[${names[2]}]   migrating on ${names[2]}`);
   });
 
-  it('--dry-run prints each host\'s commands and connects to nothing', async () => {
-    const { code, stdout } = await cli(['hello', 'unreachable', 'x', '--dry-run'], project.dir);
+  it('--dry-run connects, prints each host\'s commands and runs none of them', async () => {
+    const { code, stdout } = await cli(['hello', 'fleet', 'x', '--hosts', names[0] ?? '', '--dry-run'], project.dir);
     expect(code).toBe(0);
     expect(stdout).toBe(
       [
-        `[deployr] hello → unreachable: 1 host (${names[0]}) (dry run)`,
+        `[deployr] hello → fleet: 1 host (${names[0]}) (dry run)`,
         `[${names[0]}] ▶ hello`,
         `[${names[0]}] $ echo hello from ${names[0]} x`,
         `[${names[0]}] ✔ hello`,
@@ -97,6 +97,13 @@ describe('running on hosts', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('--dry-run needs the hosts: an unreachable one fails like a real run', async () => {
+    const { code, stdout } = await cli(['hello', 'unreachable', '--dry-run'], project.dir);
+    expect(code).toBe(3);
+    expect(stdout).toContain('(dry run)');
+    expect(stdout).not.toContain('$ echo');
   });
 
   it('--json prints one parseable event per line on stdout', async () => {

@@ -156,7 +156,7 @@ describe('plugin errors', () => {
 });
 
 describe('dry run', () => {
-  it('records every host\'s commands and connects to nothing', async () => {
+  it('records every host\'s commands and runs none of them', async () => {
     const { deployr, events } = await harness(
       localConfig({ tasks: { hello: async (ctx) => void (await ctx.host.cd('/srv/app').exec(cmd`touch ${`${ctx.target.name} marker`}`)) } }),
     );

@@ -3,8 +3,8 @@
 // Each host is:
 // - an "anchor" process (`sleep infinity`, argv[0] = a tag we can find in /proc)
 //   that owns the host's namespaces: its own mount namespace (private
-//   propagation, with <root>/srv bind-mounted on /srv and <root>/home* on the
-//   users' homes) and, in netns mode, its own network namespace on a bridge;
+//   propagation: its own /etc, /usr, /var as overlays, /run, /srv, /home; see
+//   hostMounts()) and, in netns mode, its own network namespace on a bridge;
 // - an sshd started inside the anchor's namespaces with nsenter. Stopping sshd
 //   leaves the anchor, so hostShell() and startHost() keep working.
 //
@@ -151,7 +151,9 @@ async function bringUp(cfg: FleetConfig, count: number, log: (line: string) => v
   for (let i = 1; i <= count; i++) {
     const name = `h${i}`;
     const root = path.join(cfg.dir, name);
-    for (const sub of ['', 'srv', 'home', 'home_pw']) mkdirSync(path.join(root, sub), { mode: 0o755 });
+    for (const sub of ['', 'srv', 'home', 'home_pw', 'homes', ...OVERLAID.flatMap((d) => [`ov/${d}/upper`, `ov/${d}/work`])]) {
+      mkdirSync(path.join(root, sub), { recursive: true, mode: 0o755 });
+    }
     plans.push({ i, name, root, ...hostAddress(cfg, mode, i) });
   }
 
@@ -271,13 +273,8 @@ async function startNewHost(cfg: FleetConfig, mode: 'netns' | 'loopback', h: Hos
   const netns = mode === 'netns' ? await createHostNetns(cfg, h.i, h.address) : undefined;
   const anchorPid = await spawnAnchor(fleetNames(cfg).anchorTag(h.name), h.root, netns);
 
-  // Bind mounts inside the anchor's (private) mount namespace only.
-  await runOk('nsenter', [
-    '-t', String(anchorPid), '-m', 'sh', '-c',
-    'mount --bind "$1" /srv && mount --bind "$2" "$3" && mount --bind "$4" "$5"',
-    'sh', path.join(h.root, 'srv'), path.join(h.root, 'home'), `/home/${cfg.user}`,
-    path.join(h.root, 'home_pw'), `/home/${cfg.user}_pw`,
-  ]);
+  // Mounts inside the anchor's (private) mount namespace only: see hostMounts().
+  await runOk('nsenter', ['-t', String(anchorPid), '-m', 'sh', '-c', hostMounts(cfg), 'sh', h.root]);
 
   const host: FleetHost = {
     name: h.name,
@@ -323,6 +320,33 @@ async function spawnAnchor(tag: string, root: string, netns: string | undefined)
   }
 }
 
+/** Directories each host sees as its own copy-on-write layer over the machine's (overlayfs). */
+const OVERLAID = ['etc', 'usr', 'var'] as const;
+
+/**
+ * What makes a host a machine of its own, for tests that install packages,
+ * create users, write /etc or run services: its own /etc, /usr and /var
+ * (overlays: the machine's files below, the host's changes in
+ * <root>/ov/<dir>/upper), its own /run (a tmpfs: sockets and pid files of
+ * its services), its own /home, /srv and the two users' homes. $1 is the
+ * host's root dir. Everything else (/tmp, /root, the process table) is shared.
+ */
+function hostMounts(cfg: FleetConfig): string {
+  const user = cfg.user;
+  return [
+    'set -e',
+    'R="$1"',
+    ...OVERLAID.map((d) => `mount -t overlay ${cfg.prefix}-${d} -o "lowerdir=/${d},upperdir=$R/ov/${d}/upper,workdir=$R/ov/${d}/work" /${d}`),
+    `mount -t tmpfs -o mode=755,size=64m ${cfg.prefix}-run /run`,
+    'mkdir -p /run/sshd /run/lock && chmod 1777 /run/lock',
+    'mount --bind "$R/srv" /srv',
+    'mount --bind "$R/homes" /home',
+    `mkdir -p /home/${user} /home/${user}_pw`,
+    `mount --bind "$R/home" /home/${user}`,
+    `mount --bind "$R/home_pw" /home/${user}_pw`,
+  ].join('\n');
+}
+
 function sshdConfigPath(h: FleetHost) {
   return path.join(h.root, 'sshd_config');
 }
@@ -340,7 +364,8 @@ function sshdConfig(cfg: FleetConfig, h: FleetHost): string {
     `HostKey ${path.join(h.root, 'ssh_host_ed25519_key')}`,
     `HostKey ${path.join(h.root, 'ssh_host_rsa_key')}`,
     `PidFile ${h.sshdPidFile}`,
-    `AuthorizedKeysFile ${path.join(cfg.dir, 'authorized_keys')}/%u`,
+    // The fleet's keys for its two users, and a user's own file (users a test creates on one host).
+    `AuthorizedKeysFile ${path.join(cfg.dir, 'authorized_keys')}/%u .ssh/authorized_keys`,
     'StrictModes no',
     'UsePAM no',
     'PasswordAuthentication yes',
@@ -350,7 +375,6 @@ function sshdConfig(cfg: FleetConfig, h: FleetHost): string {
     'AllowAgentForwarding yes',
     'Subsystem sftp internal-sftp',
     'LogLevel VERBOSE',
-    `AllowUsers ${cfg.user} ${cfg.user}_pw`,
     '',
   ].join('\n');
 }

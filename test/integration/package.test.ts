@@ -126,9 +126,18 @@ describe('built package under plain node', () => {
       DEPLOY_STEPS: 'object',
       ROLLBACK_STEPS: 'object',
       releaseOf: 'function',
+      useReleaseSource: 'function',
       hostStatus: 'function',
       formatStatus: 'function',
       ExitCode: 'object',
+      syncFile: 'function',
+      unifiedDiff: 'function',
+      reportChange: 'function',
+      detectOs: 'function',
+      parseOsRelease: 'function',
+      ensurePackages: 'function',
+      missingPackagesCommand: 'function',
+      installPackagesCommand: 'function',
       attachViews: 'function',
     });
     // It really is the private build being loaded, not the repo's sources.
