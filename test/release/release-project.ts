@@ -67,7 +67,7 @@ export function releaseProject(fleet: FleetState, options: ReleaseProjectOptions
     options.release ?? `{ source: 'app', shared: ['logs/', '.env'], build: 'echo "$DEPLOYR_RELEASE" > BUILT' }`;
   writeFileSync(
     path.join(dir, 'deploy.config.ts'),
-    `import { defineConfig, cmd, releaseOf } from 'deployr';
+    `import { defineConfig, cmd, releaseOf, useReleaseSource } from 'deployr';
 import { writeFileSync, appendFileSync } from 'node:fs';
 
 export default defineConfig({
