@@ -24,7 +24,7 @@ export async function listRelease(host: Host, deployTo: string, releaseDir: stri
   const sums = hash === 'all' ? cmd`{ find . -type f -print0 | xargs -0 -r sha256sum --; }` : cmd`{ xargs -0 -r sha256sum -- 2>/dev/null || true; }`;
   const script = cmd`cd ${cdArg(deployTo)} && cd ${cdArg(releaseDir)} && find . -type d -exec stat -c 'd %a %n' {} + && find . -type f -exec stat -c 'm %a %n' {} + && ${sums}`;
   const stdin = hash === 'all' ? undefined : [...hash].map((path) => `./${path}\0`).join('');
-  const { stdout } = await host.exec(script, { quiet: true, ...(stdin === undefined ? {} : { stdin }), ...(signal ? { signal } : {}) });
+  const { stdout } = await host.exec(script, { quiet: true, readOnly: true, ...(stdin === undefined ? {} : { stdin }), ...(signal ? { signal } : {}) });
   return parseListing(stdout);
 }
 

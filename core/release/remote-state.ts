@@ -41,7 +41,8 @@ const STATE_SCRIPT = raw(
 
 export async function readReleaseState(host: Host, deployTo: string, signal?: AbortSignal): Promise<HostReleaseState> {
   const probe = cmd`if cd ${cdArg(deployTo)} 2>/dev/null; then echo exists; ${STATE_SCRIPT}; fi`;
-  const result = await host.exec(probe, { quiet: true, ...(signal ? { signal } : {}) });
+  // readOnly: --dry-run reads the real state, so it can say what a deploy would send.
+  const result = await host.exec(probe, { quiet: true, readOnly: true, ...(signal ? { signal } : {}) });
   return parseReleaseState(result.stdout);
 }
 

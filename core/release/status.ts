@@ -35,7 +35,7 @@ export async function hostStatus(ctx: TaskContext): Promise<HostStatus> {
     ...(state.lock === undefined ? {} : { lock: state.lock }),
   };
   if (!state.current) return base;
-  const text = await ctx.host.cd(deployTo).exec(cmd`cat ${manifestPath(state.current)}`, { quiet: true, nothrow: true, signal: ctx.signal });
+  const text = await ctx.host.cd(deployTo).exec(cmd`cat ${manifestPath(state.current)}`, { quiet: true, nothrow: true, readOnly: true, signal: ctx.signal });
   const manifest = text.code === 0 ? parseManifest(text.stdout) : undefined;
   if (!manifest) return base;
   const listing = await listRelease(ctx.host, deployTo, releasePath(state.current), Object.keys(manifest.files), ctx.signal);

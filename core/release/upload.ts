@@ -69,7 +69,7 @@ export async function uploadRelease(ctx: TaskContext, run: ReleaseRun, source: P
   };
   const from = base ? `from ${base}: ` : '';
   ctx.log.info(
-    `release ${id}: ${from}sent ${plural(report.sentFiles, 'file')} (${formatBytes(report.sentBytes)}), ${report.unchangedFiles} unchanged, ${report.removedPaths} not carried over`,
+    `release ${id}: ${from}${ctx.dryRun ? 'would send' : 'sent'} ${plural(report.sentFiles, 'file')} (${formatBytes(report.sentBytes)}), ${report.unchangedFiles} unchanged, ${report.removedPaths} not carried over`,
     { upload: report },
   );
   return report;

@@ -129,6 +129,10 @@ describe('deployr deploy', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('tar -x -p --no-same-owner');
     expect(stdout).toContain('mv -T -f current.deployr-next current');
+    // It read each host's real state: exactly the one edited file would be sent, from the current release.
+    for (const [name, current] of before.map((b, i) => [names[i], b[0]] as const)) {
+      expect(stdout).toMatch(new RegExp(`\\[${name}\\] ℹ release \\S+: from ${current}: would send 1 file \\(\\d+ B\\), \\d+ unchanged`));
+    }
     const after = await Promise.all(names.map(async (n) => [await project.current(n), (await project.releases(n)).join(','), await project.lock(n)]));
     expect(after).toEqual(before);
   });
