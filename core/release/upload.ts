@@ -90,6 +90,11 @@ export async function fillRelease(ctx: TaskContext, run: ReleaseRun, source: Pre
   await host.cd(deployTo).exec(cmd`mkdir -p -- ${releasePath(id)}`, { signal });
   const previous = state.current;
   await fill(ctx, { id, kind: 'deploy', deployTo, path: `${deployTo}/${releasePath(id)}`, ...(previous === undefined ? {} : { previous }) });
+  if (ctx.dryRun) {
+    // The mkdir and the fill's commands were only shown: there is no directory to list (listing reads for real).
+    ctx.log.info(`release ${id}: would be filled on the host`, { fill: { release: id, predicted: true } });
+    return;
+  }
   const listing = await listRelease(host, deployTo, releasePath(id), 'all', signal);
   const files: Record<string, string> = {};
   for (const [path, file] of listing.files) if (path !== MANIFEST_FILE) files[path] = file.sha256;
