@@ -11,7 +11,8 @@ export function closeMatches(wanted: string, names: Iterable<string>, limit = 5)
     const distance = editDistance(lower, candidate);
     const contains = candidate.includes(lower) || lower.includes(candidate);
     if (distance <= Math.max(2, Math.floor(wanted.length / 3)) || (contains && Math.min(candidate.length, lower.length) >= 2)) {
-      scored.push([name, contains ? Math.min(distance, 1.5) : distance]);
+      // A name that starts with what was typed (`v1` → `v1.0`) is the likeliest meaning.
+      scored.push([name, candidate.startsWith(lower) ? 0.5 : contains ? Math.min(distance, 1.5) : distance]);
     }
   }
   return scored

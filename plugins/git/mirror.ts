@@ -67,13 +67,15 @@ export async function gitStep(
 
 export function repositoryError(what: string, url: string, result: Pick<ExecResult, 'stderr' | 'code'>, host?: string): DeployrError {
   const stderr = result.stderr.trim();
-  const shown = stderr.split('\n').slice(-4).join('\n') || `exit ${String(result.code)}`;
-  const server = repositoryHost(url);
+  // git's closing advice ("Please make sure you have the correct access rights…") would push ssh's own reason out of view.
+  const lines = stderr.split('\n').filter((line) => line.trim() !== '' && !/^(Please make sure you have the correct access rights|and the repository exists\.)$/.test(line.trim()));
+  const shown = lines.slice(-4).join('\n') || `exit ${String(result.code)}`;
+  const { name: server, host: serverHost, port } = repositoryHost(url);
   const options = { ...(host === undefined ? {} : { host }) };
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i.test(stderr)) {
     return new DeployrError(`${what}: the host key of ${server} is not trusted there (unknown or changed), so git refused to connect:\n${shown}`, {
       ...options,
-      hint: `add ${server}'s key to the knownHostsFile set in the git plugin (compare \`ssh-keyscan ${server}\` with the fingerprint your git host publishes); unknown keys are never accepted`,
+      hint: `add ${server}'s key to the knownHostsFile set in the git plugin (compare \`ssh-keyscan ${port ? `-p ${port} ` : ''}${serverHost}\` with the fingerprint your git host publishes); unknown keys are never accepted`,
     });
   }
   if (/Permission denied \(publickey|Could not read from remote repository|Authentication failed|could not read Username/i.test(stderr)) {
@@ -85,10 +87,15 @@ export function repositoryError(what: string, url: string, result: Pick<ExecResu
   return new DeployrError(`${what}:\n${shown}`, { ...options, hint: `check the url (${url}) and that the host can reach ${server}` });
 }
 
-/** The server part of a git URL, for messages: git@github.com:me/app.git → github.com; ssh://u@h:2222/p → [h]:2222. */
-export function repositoryHost(url: string): string {
+/** The server of a git URL, as known_hosts names it: git@github.com:me/app.git → github.com; ssh://u@h:2222/p → [h]:2222. */
+export function repositoryHost(url: string): { readonly name: string; readonly host: string; readonly port?: string } {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^/:]+)(?::(\d+))?/i.exec(url);
-  if (withScheme) return withScheme[2] ? `[${withScheme[1]?.replace(/^\[|\]$/g, '')}]:${withScheme[2]}` : (withScheme[1] as string);
+  if (withScheme) {
+    const host = (withScheme[1] as string).replace(/^\[|\]$/g, '');
+    const port = withScheme[2];
+    return port && port !== '22' ? { name: `[${host}]:${port}`, host, port } : { name: host, host };
+  }
   const scpLike = /^(?:[^@/]*@)?([^/:]+):/.exec(url);
-  return scpLike ? (scpLike[1] as string) : url;
+  const host = scpLike ? (scpLike[1] as string) : url;
+  return { name: host, host };
 }

@@ -175,15 +175,18 @@ describe('remote refs', () => {
   it('close matches and repository hosts for messages', () => {
     expect(closeMatches('relase', ['release', 'main', 'rel', 'develop'])).toEqual(['release', 'rel']);
     expect(closeMatches('zzz', ['main'])).toEqual([]);
-    expect(repositoryHost('git@github.com:me/app.git')).toBe('github.com');
-    expect(repositoryHost('ssh://deploy@10.0.0.4:2222/srv/app.git')).toBe('[10.0.0.4]:2222');
-    expect(repositoryHost('https://git.example.com/app.git')).toBe('git.example.com');
+    expect(repositoryHost('git@github.com:me/app.git')).toEqual({ name: 'github.com', host: 'github.com' });
+    expect(repositoryHost('ssh://deploy@10.0.0.4:2222/srv/app.git')).toEqual({ name: '[10.0.0.4]:2222', host: '10.0.0.4', port: '2222' });
+    expect(repositoryHost('ssh://deploy@[fd00::4]:22/srv/app.git')).toEqual({ name: 'fd00::4', host: 'fd00::4' });
+    expect(repositoryHost('https://git.example.com/app.git')).toEqual({ name: 'git.example.com', host: 'git.example.com' });
   });
 
   it('failures say what to fix: an untrusted host key above all', () => {
-    const key = repositoryError('cannot fetch', 'ssh://git@h:22/r', { code: 128, stderr: 'No ED25519 host key is known for h and you have requested strict checking.\nHost key verification failed.\nfatal: Could not read from remote repository.' });
-    expect(key.message).toMatch(/^cannot fetch: the host key of \[h\]:22 is not trusted there/);
-    expect(key.hint).toMatch(/knownHostsFile/);
+    const key = repositoryError('cannot fetch', 'ssh://git@h:2222/r', { code: 128, stderr: 'No ED25519 host key is known for h and you have requested strict checking.\nHost key verification failed.\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n' });
+    expect(key.message).toBe(
+      'cannot fetch: the host key of [h]:2222 is not trusted there (unknown or changed), so git refused to connect:\nNo ED25519 host key is known for h and you have requested strict checking.\nHost key verification failed.\nfatal: Could not read from remote repository.',
+    );
+    expect(key.hint).toMatch(/knownHostsFile .*`ssh-keyscan -p 2222 h`/);
     expect(repositoryError('cannot clone', 'git@h:r', { code: 128, stderr: 'git@h: Permission denied (publickey).\nfatal: Could not read from remote repository.' }).hint).toMatch(/deploy key/);
   });
 });
