@@ -3,7 +3,7 @@ import { putEntries } from '../connection/put-dir.js';
 import type { TaskContext } from '../engine/context.js';
 import { formatBytes, plural } from '../util/quantities.js';
 import { diffRelease } from './diff.js';
-import { MANIFEST_FILE, releasePath } from './layout.js';
+import { isWithin, MANIFEST_FILE, releasePath } from './layout.js';
 import { readReleaseState } from './remote-state.js';
 import { listRelease } from './remote-listing.js';
 import { sharedEntries } from './shared-links.js';
@@ -96,8 +96,10 @@ export async function fillRelease(ctx: TaskContext, run: ReleaseRun, source: Pre
     return;
   }
   const listing = await listRelease(host, deployTo, releasePath(id), 'all', signal);
+  // Shared paths are replaced by links in deploy:shared, next: what the source had there is not the release's.
+  const shared = sharedEntries(ctx.environment.release.shared).map((entry) => entry.path);
   const files: Record<string, string> = {};
-  for (const [path, file] of listing.files) if (path !== MANIFEST_FILE) files[path] = file.sha256;
+  for (const [path, file] of listing.files) if (path !== MANIFEST_FILE && !isWithin(path, shared)) files[path] = file.sha256;
   run.hostFiles.set(ctx.target.name, files);
   ctx.log.info(`release ${id}: filled on the host, ${plural(Object.keys(files).length, 'file')}`, { fill: { release: id, files: Object.keys(files).length } });
 }
