@@ -11,7 +11,8 @@ import type { TempDirs } from './temp-dirs.js';
 
 const SHOWN_CHANGES = 10;
 
-export async function archiveSource(ctx: TaskContext, options: ArchiveOptions, root: string, temps: TempDirs): Promise<void> {
+/** `root`: the project root (the config's directory); `logDir`: where deployr writes this run's logs, never a change of yours. */
+export async function archiveSource(ctx: TaskContext, options: ArchiveOptions, root: string, logDir: string, temps: TempDirs): Promise<void> {
   const dir = path.resolve(root, options.repo ?? '.');
   const repo = await openRepo(dir, options.subdir, ctx.signal);
   const resolved = await resolveLocalRef(repo, options.ref, ctx.signal);
@@ -19,7 +20,7 @@ export async function archiveSource(ctx: TaskContext, options: ArchiveOptions, r
 
   // Only the checked-out commit can be mistaken for the work tree: a tag or another branch is plainly not your edits.
   if (resolved.commit === repo.head) {
-    const changes = await uncommittedChanges(repo, ctx.signal);
+    const changes = await uncommittedChanges(repo, [path.resolve(root, logDir)], ctx.signal);
     if (changes.length > 0) {
       const shown = changes.slice(0, SHOWN_CHANGES).map((line) => `  ${line}`).join('\n');
       const more = changes.length > SHOWN_CHANGES ? `\n  … and ${changes.length - SHOWN_CHANGES} more` : '';

@@ -21,6 +21,8 @@ export type { GitPluginOptions };
 export { optionsSchema as gitOptionsSchema };
 
 export const SOURCE_TASK = 'git:source';
+/** deployr's default `logDir` (README: "per-host run logs, default .deployr/logs next to the config"). */
+const DEFAULT_LOG_DIR = '.deployr/logs';
 
 export function git(options: GitPluginOptions = {}): Plugin {
   const parsed = parseOptions(options);
@@ -29,7 +31,8 @@ export function git(options: GitPluginOptions = {}): Plugin {
     apply(deployr) {
       const temps = new TempDirs();
       if (parsed.strategy === 'archive') {
-        deployr.task(SOURCE_TASK, (ctx) => archiveSource(ctx, parsed, deployr.root, temps), {
+        const logDir = deployr.config.logDir ?? DEFAULT_LOG_DIR;
+        deployr.task(SOURCE_TASK, (ctx) => archiveSource(ctx, parsed, deployr.root, logDir, temps), {
           description: 'on this machine: resolve the ref, refuse a dirty work tree, git archive the commit as the release source',
           local: true,
         });

@@ -1,5 +1,6 @@
 // The archive strategy's view of the local repository: where it is, which
 // commit a ref names, and whether the work tree has uncommitted changes.
+import path from 'node:path';
 import { DeployrError } from 'deployr';
 import { suggest } from './close-matches.js';
 import { runLocal, tail } from './local-git.js';
@@ -54,9 +55,18 @@ export async function resolveLocalRef(repo: LocalRepo, ref: string | undefined, 
   return { commit: commit.stdout.trim(), ...(name ? { ref: shortRef(name) } : {}) };
 }
 
-/** `git status` lines of uncommitted changes and untracked files under the shipped path (ignored files aside). */
-export async function uncommittedChanges(repo: LocalRepo, signal?: AbortSignal): Promise<string[]> {
-  const status = await git(repo.top, ['status', '--porcelain', '--untracked-files=normal', '--', repo.path === '' ? '.' : repo.path], signal);
+/**
+ * `git status` lines of uncommitted changes and untracked files under the
+ * shipped path (ignored files aside). `exclude`: absolute paths that are
+ * not the user's changes, such as deployr's own run logs, which exist by
+ * the time this runs.
+ */
+export async function uncommittedChanges(repo: LocalRepo, exclude: readonly string[] = [], signal?: AbortSignal): Promise<string[]> {
+  const excluded = exclude
+    .map((dir) => path.relative(repo.top, dir).split(path.sep).join('/'))
+    .filter((rel) => rel !== '' && rel !== '..' && !rel.startsWith('../') && !path.isAbsolute(rel))
+    .map((rel) => `:(exclude,top)${rel}`);
+  const status = await git(repo.top, ['status', '--porcelain', '--untracked-files=normal', '--', repo.path === '' ? '.' : repo.path, ...excluded], signal);
   if (!status.ok) throw new DeployrError(`cannot tell whether ${repo.top} has uncommitted changes: ${tail(status.stderr)}`, { hint: `run \`git -C ${repo.top} status\` to see why` });
   return status.stdout.split('\n').filter((line) => line.trim() !== '');
 }

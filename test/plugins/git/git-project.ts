@@ -28,10 +28,10 @@ export interface GitProject {
 
 /**
  * Writes `deploy.config.ts` into `dir` (a git work tree, for the archive
- * strategy: the config is part of the app). `pluginOptions` is TypeScript
- * source for git({ … }).
+ * strategy: the config is part of the app). `pluginOptions` and `release`
+ * are TypeScript source for git({ … }) and the release settings.
  */
-export function gitProject(fleet: FleetState, dir: string, hosts: readonly FleetHost[], pluginOptions: string): GitProject {
+export function gitProject(fleet: FleetState, dir: string, hosts: readonly FleetHost[], pluginOptions: string, release = '{}'): GitProject {
   const tag = randomBytes(4).toString('hex');
   const deployTo = `git-${tag}/app`;
   const ssh = { identityFile: fleet.clientKey, knownHostsFiles: [fleet.knownHosts], useSshConfig: false, agent: false, connectTimeout: 10000 };
@@ -47,6 +47,7 @@ export default defineConfig({
   deployTo: ${JSON.stringify(deployTo)},
   keepReleases: 10,
   ssh: ${JSON.stringify(ssh)},
+  release: ${release},
   plugins: [git(${pluginOptions})],
   environments: { fleet: { hosts: ${JSON.stringify(hostObjects)} } },
 });

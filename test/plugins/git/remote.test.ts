@@ -47,6 +47,8 @@ beforeAll(async () => {
     repo.dir,
     fleet.hosts.filter((h) => names.includes(h.name)),
     `{ strategy: 'remote', url: env.GIT_URL as string, sshKey: env.GIT_KEY, knownHostsFile: env.GIT_KNOWN_HOSTS, ...(env.GIT_REF ? { ref: env.GIT_REF } : {}) }`,
+    // The commit has logs/.gitkeep; shared logs/ replaces it with a link, so it is not the release's.
+    `{ shared: ['logs/'] }`,
   );
   bare = `/srv/git-${project.tag}/app.git`;
   url = `ssh://${fleet.user}@${repoHost.address}:${repoHost.port}${bare}`;
@@ -71,6 +73,7 @@ beforeAll(async () => {
   repo.write('server.js', 'console.log("v1");\n');
   repo.write('bin/start', '#!/bin/sh\nexec node server.js\n', 0o755);
   repo.write('docs/notes.md', 'not deployed\n');
+  repo.write('logs/.gitkeep', '');
   commits.push(repo.commit('v1'));
   push();
 });
@@ -95,13 +98,17 @@ describe('git plugin, remote strategy', () => {
       { host: 'h3', what: 'git mirror repo', status: 'created', predicted: false },
     ]);
     for (const name of names) {
-      expect(await project.files(name), name).toEqual(['.gitattributes', '.gitignore', 'bin/start', 'deploy.config.ts', 'server.js']);
-      expect((await project.manifest(name)).source, name).toEqual({ commit: commits[0], ref: 'main', dirty: false });
+      expect(await project.files(name), name).toEqual(['.gitattributes', '.gitignore', 'bin/start', 'deploy.config.ts', 'logs', 'server.js']);
+      const manifest = await project.manifest(name);
+      expect(manifest.source, name).toEqual({ commit: commits[0], ref: 'main', dirty: false });
+      expect(Object.keys(manifest.files).sort(), name).toEqual(['.gitattributes', '.gitignore', 'bin/start', 'deploy.config.ts', 'server.js']);
       const mirror = await project.sh(name, `stat -c '%U %a' current/bin/start current/server.js; git --git-dir=repo config remote.origin.mirror`);
       expect(mirror.stdout).toBe(`${fleet.user} 755\n${fleet.user} 644\ntrue\n`);
     }
     const status = await project.cli(['status', 'fleet'], { GIT_URL: url });
+    expect(status.code).toBe(0);
     for (const name of names) expect(status.stdout).toMatch(new RegExp(`^${name} .* ${(commits[0] as string).slice(0, 12)}`, 'm'));
+    expect(status.stdout).not.toContain('drift');
   });
 
   it('second deploy with nothing new: the mirror fetch reports unchanged, same commit', { timeout: LONG }, async () => {
@@ -122,7 +129,7 @@ describe('git plugin, remote strategy', () => {
     expect(await bareMain()).toBe(commits[1]);
     for (const name of names) {
       expect((await project.manifest(name)).source).toEqual({ commit: commits[1], ref: 'main', dirty: false });
-      expect(await project.files(name)).toEqual(['.gitattributes', '.gitignore', 'bin/start', 'deploy.config.ts', 'lib/util.js', 'server.js']);
+      expect(await project.files(name)).toEqual(['.gitattributes', '.gitignore', 'bin/start', 'deploy.config.ts', 'lib/util.js', 'logs', 'server.js']);
       expect((await project.sh(name, 'cat current/server.js')).stdout).toBe('console.log("v2");\n');
     }
   });

@@ -242,6 +242,11 @@ describe('this machine: the archive strategy’s pieces on a real repository', (
     repo.write('app/server.js', 'edited\n');
     repo.write('app/new.js', 'untracked\n');
     expect(await uncommittedChanges(app)).toEqual([' M app/server.js', '?? app/new.js']);
+    // deployr's own run logs (logDir) exist by the time the check runs: they are not the user's changes.
+    repo.write('app/.deployr/logs/run/h1.txt', 'log\n');
+    expect(await uncommittedChanges(app)).toEqual([' M app/server.js', '?? app/.deployr/', '?? app/new.js']);
+    expect(await uncommittedChanges(app, [path.join(repo.dir, 'app/.deployr/logs'), '/elsewhere'])).toEqual([' M app/server.js', '?? app/new.js']);
+    repo.remove('app/.deployr');
     repo.git('checkout', '-q', '--', '.');
     repo.remove('app/new.js');
     repo.remove('app/debug.log');
