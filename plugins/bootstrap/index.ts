@@ -9,8 +9,9 @@
  * ```
  * then `deployr bootstrap prod-bootstrap` (connected as root or an admin user).
  */
-import { cmd, ConfigError, validateOptions, type Plugin, type TaskContext } from 'deployr';
+import { ConfigError, validateOptions, type Plugin, type TaskContext } from 'deployr';
 import { bootstrapHost } from './bootstrap-host.js';
+import { firstDeployTask } from './first-deploy.js';
 import { keyLoader } from './keys.js';
 import { conflicts, optionsSchema, planOf, type BootstrapOptions } from './options.js';
 
@@ -28,32 +29,32 @@ export function bootstrap(options: BootstrapOptions = {}): Plugin {
     apply(deployr) {
       const plan = planOf(opts, deployr.config.app);
       const keys = keyLoader(opts.authorizedKeys, deployr.root);
-      const run = async (ctx: TaskContext): Promise<void> =>
+      const bootstrapHere = async (ctx: TaskContext): Promise<void> =>
         bootstrapHost(ctx, { plan, keys: await keys(ctx.shared), deployTo: ctx.environment.deployTo });
 
-      deployr.task('bootstrap', run, {
-        description: `create users ${plan.deployUser} and ${plan.runUser}, group ${plan.group}, keys, sudo rules, packages and deployTo (as root: connect as root or an admin user)`,
-        ...roles,
-      });
-      if (!opts.beforeFirstDeploy) return;
       deployr.task(
-        'bootstrap:first-deploy',
+        'bootstrap',
         async (ctx) => {
-          const deployTo = ctx.environment.deployTo;
-          // Without deployTo there is nothing to look for; deploy:lock says what to set.
-          if (!deployTo) return;
-          // As deploy:lock will see it: relative to the login user's home, where the session starts.
-          const probe = deployTo === '~' ? '.' : deployTo.startsWith('~/') ? deployTo.slice(2) : deployTo;
-          const found = await ctx.host.exec(cmd`test -d ${probe}`, { readOnly: true, nothrow: true, signal: ctx.signal });
-          if (found.ok) return ctx.log.debug(`${deployTo} exists: bootstrapped already`);
-          ctx.log.info(`${deployTo} does not exist yet: bootstrapping before the first deploy`);
-          await run(ctx);
-          const login = (await ctx.host.exec(cmd`id -un`, { readOnly: true, quiet: true, signal: ctx.signal })).stdout.trim();
-          if (login !== plan.deployUser) ctx.log.warn(`deploy runs as ${login}, but deployTo belongs to ${plan.deployUser}: deploy as ${plan.deployUser}`);
+          // The local transport is this machine: its users and sudo rules are never what a deploy config means.
+          if (ctx.environment.connect === 'local') {
+            throw new ConfigError(`environment "${ctx.environment.name}" runs on this machine (connect: 'local'): bootstrap would change its users and sudo rules`, {
+              hint: 'bootstrap servers over SSH; for this machine, ssh to localhost in an environment of its own',
+            });
+          }
+          await bootstrapHere(ctx);
         },
-        { description: 'before deploy:lock, bootstrap each host where deployTo does not exist yet', ...roles },
+        {
+          description: `create users ${plan.deployUser} and ${plan.runUser}, group ${plan.group}, keys, sudo rules, packages and deployTo (log in as root or an admin user)`,
+          ...roles,
+        },
       );
-      deployr.before('deploy:lock', 'bootstrap:first-deploy');
+      if (opts.beforeFirstDeploy) {
+        deployr.task('bootstrap:first-deploy', firstDeployTask(plan, bootstrapHere), {
+          description: 'before deploy:lock, bootstrap each host where deployTo does not exist yet',
+          ...roles,
+        });
+        deployr.before('deploy:lock', 'bootstrap:first-deploy');
+      }
     },
   };
 }

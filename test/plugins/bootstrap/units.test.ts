@@ -373,6 +373,27 @@ describe('options', () => {
     expect(first.getTask('bootstrap:first-deploy')).toMatchObject({ roles: ['web'], plugin: 'deployr:bootstrap' });
   });
 
+  it('never bootstraps this machine: `bootstrap` on a local environment fails before any command, a first deploy skips it', async () => {
+    const config = {
+      app: 'shop',
+      deployTo: 'deployed',
+      plugins: [bootstrap({ beforeFirstDeploy: true })],
+      environments: { here: { connect: 'local' as const } },
+    };
+    const deployr = await createDeployr({ config, environment: 'here', root: mkdtempSync(path.join(tmpdir(), 'bootstrap-local-')) });
+    const commands: string[] = [];
+    deployr.on((event) => {
+      if (event.type === 'command:start') commands.push(event.command);
+    });
+    const refused = await deployr.run('bootstrap');
+    expect(refused.exitCode).toBe(1);
+    expect(String((refused.errors.get('local') as Error).message)).toBe(
+      '[deployr:bootstrap] failed in task "bootstrap" on local: environment "here" runs on this machine (connect: \'local\'): bootstrap would change its users and sudo rules',
+    );
+    expect((await deployr.run('bootstrap:first-deploy')).ok).toBe(true);
+    expect(commands).toEqual([]);
+  });
+
   it('README lists every option, and only those', () => {
     const readme = readFileSync(new URL('../../../plugins/bootstrap/README.md', import.meta.url), 'utf8');
     const table = readme.slice(readme.indexOf('## Options'));
