@@ -1,9 +1,19 @@
-import { ConfigError, s, type Infer } from 'deployr';
+import { ConfigError, missingPackagesCommand, s, type Infer } from 'deployr';
 import { keyLineProblem, looksLikeKeyLine, nameProblem, shellProblem, sudoersFileProblem, sudoersRuleProblem } from './validate.js';
 
 const name = () => s.string().refine(nameProblem);
 
-/** Every option, declared once: validation, defaults and the README table come from here. */
+/** The package commands' own rule, so a bad name is reported here, at the call, not on a host. */
+function packageProblem(name: string): string | undefined {
+  try {
+    missingPackagesCommand('apt', [name]);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Every option, declared once: type, default and description (the README's table is checked against it). */
 export const optionsSchema = s.object({
   deployUser: name().default('deploy').describe('the user deploys log in as: created with a home and a login shell, gets the keys and the sudo rules'),
   runUser: name()
@@ -22,7 +32,7 @@ export const optionsSchema = s.object({
   sudoersFile: s.string().refine(sudoersFileProblem).optional().describe('its name in /etc/sudoers.d; default: deployUser'),
   shell: s.string().refine(shellProblem).default('/bin/sh').describe("deployUser's login shell, for a new user (deployr needs a POSIX shell)"),
   python: s.boolean().default(true).describe('install Python 3 (python3, and python3-venv on apt hosts)'),
-  packages: s.array(s.string({ nonEmpty: true })).default([]).describe('more packages to install, by their names in the host\'s package manager'),
+  packages: s.array(s.string({ nonEmpty: true }).refine(packageProblem)).default([]).describe('more packages to install, by their names in the host\'s package manager'),
   deployToMode: s
     .number({ integer: true, min: 0, max: 0o7777 })
     .default(0o2755)

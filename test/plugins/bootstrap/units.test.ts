@@ -328,6 +328,7 @@ describe('options', () => {
         sudoersFile: 'deploy.conf',
         authorizedKeys: ['ssh-ed25519 AAAAnotbase64!! x', `ssh-rsa ${ED25519.split(' ')[1]} mislabelled`, ''],
         shell: 'bash',
+        packages: ['git', 'vim; rm -rf /'],
         deployToMode: 0o20000,
         rolse: ['web'],
       }),
@@ -343,6 +344,7 @@ describe('options', () => {
       'options.authorizedKeys[1]: the key data does not hold a whole ssh-rsa key (truncated or mis-pasted?)',
       'options.authorizedKeys[2]: expected a non-empty string, got ""',
       'options.shell: "bash" is not an absolute path to a shell, e.g. /bin/bash',
+      'options.packages[1]: "vim; rm -rf /" is not a package name',
       'options.deployToMode: expected an integer from 0 to 4095, got 8192',
       "options.rolse: unknown key — did you mean 'roles'?",
     ]);
