@@ -116,7 +116,7 @@ export const optionsSchema = s.object({
       ),
     })
     .optional()
-    .describe('More `[program:x]` settings, written as given: `{ priority: 100, umask: "022" }`.'),
+    .describe("More `[program:x]` settings, checked and escaped like the rest: `{ priority: 100, umask: '022' }`."),
   confFile: absolutePath('confFile')
     .refine((path) => (/\/$/.test(path) ? 'confFile is a file path, not a directory' : undefined))
     .optional()
@@ -126,11 +126,11 @@ export const optionsSchema = s.object({
     .refine((name) => (SERVICE_NAME.test(name) ? undefined : `"${name}" is not a service name`))
     .optional()
     .describe("supervisord's service: `supervisor` on Debian/Ubuntu, `supervisord` elsewhere."),
-  install: s.boolean().default(true).describe('Install supervisor with the package manager when it is missing, and start supervisord when it is not running.'),
+  install: s.boolean().default(true).describe('Install supervisor with the package manager when it is missing and start supervisord when it is not running; false: fail instead.'),
   restart: s
     .oneOf('switch', 'stop-start', 'rolling', 'none')
     .default('switch')
-    .describe("'switch': restart on each host right after it switches (a failed start switches every host back); 'stop-start': stop before the switch, start after; 'rolling': one host at a time after every host switched; 'none': never."),
+    .describe("'switch': restart on each host right after it switches (a failed start switches every host back); 'stop-start': stop before the switch, start after; 'rolling': one host at a time after every host switched; 'none': never (a changed program file is still loaded, which restarts it)."),
   waitTimeout: s.number({ positive: true, max: 3600 }).default(60).describe('Seconds (on top of startsecs) to wait for the program to be RUNNING before failing.'),
   roles: s.array(s.string({ nonEmpty: true })).optional().describe('Only hosts with one of these roles run the program. Default: every host.'),
 } satisfies Record<keyof SupervisorOptions, Schema<unknown>>);

@@ -3,6 +3,7 @@
 // parsing, and what the plugin runs on a host, by exact command, through a
 // RecordingConnection.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Host, RecordingConnection, type ResolvedEnvironment, type TaskContext } from '../../../core/index.js';
 import { environmentLine, escapePercent, quoteWord } from '../../../plugins/supervisor/ini.js';
@@ -15,7 +16,7 @@ import { parseStatus, verdict } from '../../../plugins/supervisor/status.js';
 import { runsHere } from '../../../plugins/supervisor/strategies.js';
 import { tailLines } from '../../../plugins/supervisor/tasks.js';
 import * as commands from '../../../plugins/supervisor/commands.js';
-import { validateOptions } from '../../../core/config/schema/index.js';
+import { listOptions, validateOptions } from '../../../core/config/schema/index.js';
 
 const resolve = (options: SupervisorOptions): ResolvedOptions => validateOptions(optionsSchema, options, 'deployr:supervisor');
 const problems = (options: unknown): string => {
@@ -227,6 +228,16 @@ describe('options', () => {
       waitTimeout: 60,
     });
     expect(supervisor({ program: 'web', command: 'x' }).name).toBe('deployr:supervisor');
+  });
+
+  it("the README's options table is the one options.ts declares", () => {
+    const readme = readFileSync(new URL('../../../plugins/supervisor/README.md', import.meta.url), 'utf8');
+    const table = readme.split('<!-- options table:')[1]?.split('\n\n')[0]?.split('\n').slice(1) ?? [];
+    const rows = listOptions(optionsSchema).map((row) => {
+      const shown = row.required ? 'required' : row.default === undefined ? '' : `\`${JSON.stringify(row.default)}\``;
+      return `| \`${row.path}\` | ${row.type} | ${shown} | ${row.description ?? ''} |`;
+    });
+    expect(table).toEqual(['| option | type | default | |', '| --- | --- | --- | --- |', ...rows.filter((row) => !/^\| `[^`]*[.[]/.test(row))]);
   });
 
   it('runs on hosts with one of its roles, or on all', () => {
