@@ -1,6 +1,6 @@
 import { cmd, ConfigError, releaseOf, type Host, type TaskContext } from 'deployr';
 import { join, linkPath, sharedVenvPath } from './layout.js';
-import { PLUGIN_NAME, type VirtualenvSettings } from './options.js';
+import type { VirtualenvSettings } from './options.js';
 import { builtKey, venvRun } from './run-state.js';
 
 type Ctx = Pick<TaskContext, 'host' | 'shared' | 'environment' | 'target'>;
@@ -25,7 +25,7 @@ export function venv(ctx: Ctx, name?: string): Host {
   const run = venvRun(ctx.shared);
   const deployTo = run.deployTo.get(ctx.target.name);
   if (deployTo === undefined) {
-    throw new ConfigError(`venv(ctx): ${PLUGIN_NAME} "${settings.name}" is not on ${ctx.target.name}`, {
+    throw new ConfigError(`venv(ctx): virtualenv "${settings.name}" is not on ${ctx.target.name}`, {
       hint: settings.roles ? `it is only on hosts with the roles ${settings.roles.join(', ')}` : 'call venv(ctx) from a task or per-host hook',
     });
   }

@@ -10,34 +10,38 @@
  * ```
  */
 import path from 'node:path';
-import { ConfigError, releaseOf, type Deployr, type Plugin, type TaskContext } from 'deployr';
+import { ConfigError, releaseOf, type Plugin, type TaskContext } from 'deployr';
 import { ensureVenv } from './ensure.js';
 import { join, linkPath, resolveDeployTo } from './layout.js';
-import { PLUGIN_NAME, settingsOf, type VirtualenvOptions, type VirtualenvSettings } from './options.js';
+import { DEFAULT_NAME, PLUGIN_NAME, settingsOf, type VirtualenvOptions, type VirtualenvSettings } from './options.js';
 import { pruneVenvs } from './prune.js';
 import { builtKey, venvRun } from './run-state.js';
 
 export { venv } from './helper.js';
 export { optionsSchema, type VirtualenvOptions, type VirtualenvSettings } from './options.js';
 
-const namesInUse = new WeakMap<Deployr, Set<string>>();
-
 /**
  * The plugin. Options are checked here, when the config is loaded: every
  * problem at once, as a config error.
  */
+/** The settings of every virtualenv() made, so each can check that the others are not in its place. */
+const venvPlugins = new WeakMap<Plugin, VirtualenvSettings>();
+
 export function virtualenv(options: VirtualenvOptions = {}): Plugin {
   const settings = settingsOf(options);
-  return {
-    name: PLUGIN_NAME,
+  // Core refuses a plugin listed twice by name: a second venv (its own `name`) is a plugin of its own name.
+  const name = settings.name === DEFAULT_NAME ? PLUGIN_NAME : `${PLUGIN_NAME}:${settings.name}`;
+  const plugin: Plugin = {
+    name,
     apply(deployr) {
-      claimName(deployr, settings.name);
-      const tap = { name: PLUGIN_NAME };
+      // Checked before any run: the config's release settings and the other venvs are known by now.
+      const others = deployr.plugins.flatMap((other) => (other !== plugin && venvPlugins.has(other) ? [venvPlugins.get(other) as VirtualenvSettings] : []));
+      checkPlace(settings, deployr.environment?.release.shared ?? [], others);
+      const tap = { name };
       const here = (ctx: TaskContext): boolean => !settings.roles || ctx.roles.some((role) => settings.roles?.includes(role));
 
       deployr.hooks.start.tap(tap, (run) => {
         venvRun(run.shared).configured.set(settings.name, settings);
-        checkAgainstRelease(settings, run.environment.release.shared ?? []);
       });
 
       // The helper is synchronous and must work in any task, so deployTo is made absolute as each host connects.
@@ -78,6 +82,8 @@ export function virtualenv(options: VirtualenvOptions = {}): Plugin {
       }
     },
   };
+  venvPlugins.set(plugin, settings);
+  return plugin;
 }
 
 /** deployTo, absolute on this host; read once per run and host. */
@@ -94,22 +100,21 @@ async function deployToOn(ctx: TaskContext): Promise<string> {
   return absolute;
 }
 
-function claimName(deployr: Deployr, name: string): void {
-  const names = namesInUse.get(deployr) ?? new Set<string>();
-  if (names.has(name)) {
-    throw new ConfigError(`${PLUGIN_NAME}: two virtualenv() plugins are named "${name}"`, { hint: "give each its own name option, e.g. virtualenv({ name: 'tools', … })" });
-  }
-  names.add(name);
-  namesInUse.set(deployr, names);
-}
-
-/** A `release.shared` entry at `dir` would be linked over the venv right after the deploy hook made it. */
-function checkAgainstRelease(settings: VirtualenvSettings, shared: readonly string[]): void {
+/**
+ * `<release>/<dir>` must be this venv's alone: a `release.shared` entry there
+ * would be linked over it right after the deploy hook, another venv's link
+ * would replace it.
+ */
+function checkPlace(settings: VirtualenvSettings, shared: readonly string[], others: readonly VirtualenvSettings[]): void {
   const dir = linkPath(settings.dir);
   const clash = shared.find((entry) => linkPath(entry) === dir);
   if (clash !== undefined) {
-    throw new ConfigError(`${PLUGIN_NAME}: release.shared has "${clash}", where each release gets its venv link (dir: "${settings.dir}")`, {
+    throw new ConfigError(`virtualenv "${settings.name}": release.shared has "${clash}", where each release gets its venv link (dir: "${settings.dir}")`, {
       hint: "remove it from release.shared; for one venv shared by every release use scope: 'shared'",
     });
+  }
+  const other = others.find((venv) => linkPath(venv.dir) === dir && venv.name !== settings.name);
+  if (other !== undefined) {
+    throw new ConfigError(`virtualenvs "${other.name}" and "${settings.name}" both link <release>/${dir}`, { hint: "give one of them another dir, e.g. dir: '.venv-tools'" });
   }
 }

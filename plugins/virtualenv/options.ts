@@ -1,11 +1,13 @@
 import { s, validateOptions, type Infer } from 'deployr';
 
 export const PLUGIN_NAME = 'deployr:virtualenv';
+/** The venv's name unless told otherwise; a venv of another name makes a plugin named `deployr:virtualenv:<name>`. */
+export const DEFAULT_NAME = 'venv';
 
 /** A path inside the release: relative, never climbing out of it, never read as an option. */
 function releasePathProblem(what: string, path: string): string | undefined {
   if (path.startsWith('/') || path.startsWith('~')) return `${what} must be relative to the release, e.g. "requirements.txt", got "${path}"`;
-  if (path.split('/').includes('..')) return `${what} must stay inside the release (no "..") , got "${path}"`;
+  if (path.split('/').includes('..')) return `${what} must stay inside the release (no ".."), got "${path}"`;
   if (path.startsWith('-')) return `${what} must not start with "-", got "${path}"`;
   return undefined;
 }
@@ -38,8 +40,8 @@ export const optionsSchema = s.object({
   name: s
     .string()
     .refine((name) => (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) ? undefined : `expected a name of letters, digits, ".", "_" and "-", got "${name}"`))
-    .default('venv')
-    .describe('names this venv: `shared/<name>` (shared scope), `shared/venvs/<name>/<hash>` (release scope); `venv(ctx, name)` finds it'),
+    .default(DEFAULT_NAME)
+    .describe('names this venv: `shared/<name>` (shared scope), `shared/venvs/<name>/<hash>` (release scope); another name than `venv` makes the plugin `deployr:virtualenv:<name>`, and `venv(ctx, name)` finds it'),
   dir: releasePath('dir').default('.venv').describe('where each release sees its venv: a symlink at `<release>/<dir>`'),
   indexUrl: s
     .string()
