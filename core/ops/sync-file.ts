@@ -112,7 +112,8 @@ async function write(run: (c: Command, o?: ExecOptions) => Promise<ExecResult>, 
     });
   }
   if (spec.validate) {
-    const checked = await run(spec.validate(temp), { nothrow: true });
+    // quiet: its messages name the temp file; the error below names the real one.
+    const checked = await run(spec.validate(temp), { nothrow: true, quiet: true });
     if (!checked.ok) {
       await run(cmd`rm -f ${temp}`, { nothrow: true, timeout: 5_000 }).catch(() => undefined);
       const output = `${checked.stdout}${checked.stderr}`.trim().replaceAll(temp, spec.path);
