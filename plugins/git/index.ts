@@ -11,10 +11,11 @@
  * commit and hands it to core as the release's source (useReleaseSource);
  * the commit and ref land in each release's manifest and `deployr status`.
  */
-import type { Plugin } from 'deployr';
+import type { Plugin, TaskContext } from 'deployr';
 import { archiveSource } from './archive-source.js';
 import { NAME, optionsSchema, parseOptions, type GitPluginOptions } from './options.js';
 import { remoteSource } from './remote-source.js';
+import { warnIgnoredSettings } from './settings-warnings.js';
 import { TempDirs } from './temp-dirs.js';
 
 export type { GitPluginOptions };
@@ -29,17 +30,25 @@ export function git(options: GitPluginOptions = {}): Plugin {
   return {
     name: NAME,
     apply(deployr) {
-      const temps = new TempDirs();
       if (parsed.strategy === 'archive') {
+        const temps = new TempDirs();
         const logDir = deployr.config.logDir ?? DEFAULT_LOG_DIR;
-        deployr.task(SOURCE_TASK, (ctx) => archiveSource(ctx, parsed, deployr.root, logDir, temps), {
+        const run = async (ctx: TaskContext): Promise<void> => {
+          warnIgnoredSettings(ctx, parsed);
+          await archiveSource(ctx, parsed, deployr.root, logDir, temps);
+        };
+        deployr.task(SOURCE_TASK, run, {
           description: 'on this machine: resolve the ref, refuse a dirty work tree, git archive the commit as the release source',
           local: true,
         });
         // Whatever happened, the exported tree goes: it is only this run's.
-        deployr.hooks.done.tapPromise(NAME, (run) => temps.removeAll(run.shared));
+        deployr.hooks.done.tapPromise(NAME, (done) => temps.removeAll(done.shared));
       } else {
-        deployr.task(SOURCE_TASK, (ctx) => remoteSource(ctx, parsed), {
+        const run = async (ctx: TaskContext): Promise<void> => {
+          warnIgnoredSettings(ctx, parsed);
+          await remoteSource(ctx, parsed);
+        };
+        deployr.task(SOURCE_TASK, run, {
           description: 'resolve the ref to one commit for every host; each host then fetches its mirror and exports that commit into the release',
           ...(parsed.resolveOn === 'local' ? { local: true } : { once: true }),
         });

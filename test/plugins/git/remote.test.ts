@@ -8,6 +8,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostShell, type FleetHost, type FleetState } from '../../fleet/fleet.js';
 import { useFleet } from '../../fleet/use-fleet.js';
+import { events } from '../../release/release-project.js';
 import { changes, gitProject, messages, type GitProject } from './git-project.js';
 import { gitEnv, testRepo, type TestRepo } from './git-repo.js';
 
@@ -27,10 +28,12 @@ const emptyKnownHosts = () => `~/.ssh/git-${project.tag}.empty_known_hosts`;
 const deploy = (env: NodeJS.ProcessEnv = {}, ...extra: string[]) =>
   project.cli(['deploy', 'fleet', '--json', ...extra], { GIT_URL: url, GIT_KEY: keyFile(), GIT_KNOWN_HOSTS: knownHosts(), ...env });
 
+/** This machine's ssh to the fleet, for git here: the fleet's key and known_hosts. */
+const localSsh = () => `ssh -i ${fleet.clientKey} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${fleet.knownHosts}`;
+
 /** Pushes the local repo's main (and tags) to the bare repository, over ssh as the deploy user, as a developer would. */
 function push(): void {
-  const ssh = `ssh -i ${fleet.clientKey} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${fleet.knownHosts}`;
-  execFileSync('git', ['push', '-q', '--follow-tags', url, 'main'], { cwd: repo.dir, env: gitEnv({ GIT_SSH_COMMAND: ssh }), stdio: 'pipe' });
+  execFileSync('git', ['push', '-q', '--follow-tags', url, 'main'], { cwd: repo.dir, env: gitEnv({ GIT_SSH_COMMAND: localSsh() }), stdio: 'pipe' });
 }
 
 /** The bare repository's main, read on h4 itself. */
@@ -46,7 +49,7 @@ beforeAll(async () => {
     fleet,
     repo.dir,
     fleet.hosts.filter((h) => names.includes(h.name)),
-    `{ strategy: 'remote', url: env.GIT_URL as string, sshKey: env.GIT_KEY, knownHostsFile: env.GIT_KNOWN_HOSTS, ...(env.GIT_REF ? { ref: env.GIT_REF } : {}) }`,
+    `{ strategy: 'remote', url: env.GIT_URL as string, sshKey: env.GIT_KEY, knownHostsFile: env.GIT_KNOWN_HOSTS, ...(env.GIT_REF ? { ref: env.GIT_REF } : {}), ...(env.GIT_RESOLVE_ON === 'local' ? { resolveOn: 'local' } : {}) }`,
     // The commit has logs/.gitkeep; shared logs/ replaces it with a link, so it is not the release's.
     `{ shared: ['logs/'] }`,
   );
@@ -170,5 +173,15 @@ describe('git plugin, remote strategy', () => {
       expect((await project.manifest(name)).source).toEqual({ commit: commits[2], dirty: false });
       expect((await project.sh(name, 'cat current/server.js')).stdout).toBe('console.log("v3");\n');
     }
+  });
+
+  it("resolveOn: 'local' resolves the ref with this machine's git and ssh; the hosts' mirrors have nothing new", { timeout: LONG }, async () => {
+    const result = await deploy({ GIT_RESOLVE_ON: 'local', GIT_SSH_COMMAND: localSsh() });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const resolved = events(result.stdout).find((event) => String(event['message']).startsWith('deploying commit'));
+    expect(resolved).toMatchObject({ host: 'local', message: `deploying commit ${commits[2]} (main) of ${url}` });
+    expect(changes(result.stdout).map((c) => c.status)).toEqual(['unchanged', 'unchanged']);
+    for (const name of names) expect((await project.manifest(name)).source).toEqual({ commit: commits[2], ref: 'main', dirty: false });
   });
 });

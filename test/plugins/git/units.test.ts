@@ -23,8 +23,9 @@ import {
 import { archiveArgs, exportCommit, extractArgs } from '../../../plugins/git/local-export.js';
 import { openRepo, resolveLocalRef, uncommittedChanges } from '../../../plugins/git/local-repo.js';
 import { repositoryError, repositoryHost, syncMirror } from '../../../plugins/git/mirror.js';
-import { parseOptions } from '../../../plugins/git/options.js';
+import { optionsSchema, parseOptions } from '../../../plugins/git/options.js';
 import { parseLsRemote, resolveRemoteRef } from '../../../plugins/git/remote-refs.js';
+import { warnIgnoredSettings } from '../../../plugins/git/settings-warnings.js';
 import { testRepo } from './git-repo.js';
 
 const cleanup: string[] = [];
@@ -120,6 +121,29 @@ describe('options', () => {
       'options.ref: "a b" holds whitespace or a control character, which no git ref can',
     ]);
     expect(() => git({ ref: '-x' } as never)).toThrow(/Plugin deployr:git has 1 problem:\n {2}options.ref: "-x" starts with '-'/);
+  });
+
+  it('the README documents every option with the schema’s own description', () => {
+    const readme = readFileSync(new URL('../../../plugins/git/README.md', import.meta.url), 'utf8');
+    const rows = readme.split('\n').filter((line) => /^\| `\w+` \|/.test(line));
+    expect(rows.map((row) => /^\| `(\w+)`/.exec(row)?.[1]).sort()).toEqual(Object.keys(optionsSchema.shape).sort());
+    for (const [name, schema] of Object.entries(optionsSchema.shape)) {
+      expect(rows.find((row) => row.startsWith(`| \`${name}\` |`)), name).toContain(`| ${schema.description as string} |`);
+    }
+  });
+
+  it('release settings the strategy makes meaningless are warned about, not silently ignored', () => {
+    const warned = (release: Record<string, unknown>, options: unknown): string[] => {
+      const out: string[] = [];
+      warnIgnoredSettings({ environment: { release }, log: { warn: (m: string) => out.push(m) } } as never, parseOptions(options));
+      return out;
+    };
+    expect(warned({ build: 'npm ci', shared: ['.env'], buildLocally: 'npm run build' }, {})).toEqual([]);
+    expect(warned({ source: 'dist' }, {})).toEqual(["release.source ('dist') is not used: the git plugin ships the commit; its subdir option ships a part of it"]);
+    expect(warned({ buildLocally: 'make', ignore: ['*.map'] }, { strategy: 'remote', url: 'git@x:y' })).toEqual([
+      "release.buildLocally does not run with the git plugin's remote strategy (each host fills its release from git): use release.build, which runs on each host",
+      "release.ignore does not apply with the git plugin's remote strategy (each host exports the whole commit): mark paths export-ignore in .gitattributes instead",
+    ]);
   });
 
   it('the plugin: named deployr:git, registers git:source (local for archive, once for remote) before deploy:source', async () => {
