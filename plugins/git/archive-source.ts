@@ -20,7 +20,7 @@ export async function archiveSource(ctx: TaskContext, options: ArchiveOptions, r
 
   // Only the checked-out commit can be mistaken for the work tree: a tag or another branch is plainly not your edits.
   if (resolved.commit === repo.head) {
-    const changes = await uncommittedChanges(repo, [path.resolve(root, logDir)], ctx.signal);
+    const changes = await uncommittedChanges(repo, deployrOwn(ctx, root, logDir), ctx.signal);
     if (changes.length > 0) {
       const shown = changes.slice(0, SHOWN_CHANGES).map((line) => `  ${line}`).join('\n');
       const more = changes.length > SHOWN_CHANGES ? `\n  … and ${changes.length - SHOWN_CHANGES} more` : '';
@@ -47,4 +47,12 @@ export async function archiveSource(ctx: TaskContext, options: ArchiveOptions, r
     git: { commit: resolved.commit, ...(resolved.ref ? { ref: resolved.ref } : {}), dirty: false },
     label: `git archive of ${name}`,
   });
+}
+
+/** What deployr itself writes in the project: the run logs, and with `connect: 'local'` the releases (core leaves both out of a scan too). */
+function deployrOwn(ctx: TaskContext, root: string, logDir: string): string[] {
+  const own = [path.resolve(root, logDir)];
+  const deployTo = ctx.environment.deployTo;
+  if (ctx.environment.connect === 'local' && deployTo && !deployTo.startsWith('~')) own.push(path.resolve(root, deployTo));
+  return own;
 }
