@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { and, cmd, type Command } from 'deployr';
+import { and, cmd, type Command, type Secret } from 'deployr';
 import { MARKER_FILE, type Marker } from './fingerprint.js';
 import { join, linkPath, linkTarget } from './layout.js';
 
@@ -13,7 +13,7 @@ export function createCommand(python: string, venv: string): Command {
  * relative --find-links resolve there. Never asks, never checks PyPI for a
  * newer pip (that would wait on the network behind a firewall).
  */
-export function installCommand(venv: string, pip: readonly string[], requirements: readonly string[], packages: readonly string[]): Command {
+export function installCommand(venv: string, pip: ReadonlyArray<string | Secret>, requirements: readonly string[], packages: readonly string[]): Command {
   const args = ['install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', ...pip, ...requirements.flatMap((file) => ['-r', file]), ...packages];
   return cmd`${join(venv, 'bin/python')} -m pip ${args}`;
 }

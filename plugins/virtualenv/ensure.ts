@@ -1,6 +1,6 @@
 import { and, DeployrError, reportChange, unifiedDiff, type ChangeStatus, type TaskContext } from 'deployr';
 import { createCommand, hasRequirements, installCommand, linkCommand, markCommand, removeCommand } from './build.js';
-import { describe, hashOf, markerOf, pipOptions, type Fingerprint } from './fingerprint.js';
+import { describe, hashOf, markerOf, pipOptions, shown, type Fingerprint } from './fingerprint.js';
 import { hashLocally, readInputs, readVenvs, type VenvState } from './inspect.js';
 import { join, linkPath, venvPathFor } from './layout.js';
 import type { VirtualenvSettings } from './options.js';
@@ -78,7 +78,7 @@ export async function ensureVenv(ctx: Ctx, settings: VirtualenvSettings, target:
     python: inputs.python,
     requirements: settings.requirements.map((path, index) => ({ path, sha256: sums[index] as string })),
     packages: settings.packages,
-    pip: pipOptions(settings),
+    pip: shown(pipOptions(settings)),
   };
   const hash = hashOf(fingerprint);
   const venvPath = venvPathFor(settings, hash);
@@ -96,7 +96,7 @@ export async function ensureVenv(ctx: Ctx, settings: VirtualenvSettings, target:
       if (!made.ok) throw venvFailure(host.name, venvPath, settings.python, `${made.stdout}\n${made.stderr}`);
     }
     if (plan.action !== 'none' && hasRequirements(settings.requirements, settings.packages)) {
-      const pip = installCommand(venv, fingerprint.pip, settings.requirements, settings.packages);
+      const pip = installCommand(venv, pipOptions(settings), settings.requirements, settings.packages);
       const installed = await host.cd(target.release).exec(pip, { nothrow: true, signal });
       if (!installed.ok) {
         // A release-scope venv nobody links to yet goes now; a shared one keeps its old marker, so the next deploy installs again.
@@ -123,8 +123,8 @@ function diffFrom(state: VenvState, current: VenvState | undefined, fingerprint:
 
 /** Where pip looks, for a hint. */
 function indexOf(settings: VirtualenvSettings): string {
-  const links = settings.findLinks.length > 0 ? `findLinks (${settings.findLinks.join(', ')})` : '';
+  const links = settings.findLinks.length > 0 ? `findLinks (${shown(settings.findLinks).join(', ')})` : '';
   if (settings.noIndex) return links;
-  const index = settings.indexUrl ?? "pip's index (PyPI, or pip.conf)";
+  const index = settings.indexUrl === undefined ? "pip's index (PyPI, or pip.conf)" : String(settings.indexUrl);
   return links ? `${index} or ${links}` : index;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Secret } from 'deployr';
 import type { VirtualenvSettings } from './options.js';
 
 /** The interpreter a venv is made with, as the host reports it. */
@@ -27,14 +28,24 @@ export interface Marker extends Fingerprint {
 
 export const MARKER_FILE = '.deployr-venv.json';
 
-/** pip's index options, from the settings: `--index-url`, `--no-index`, `--find-links` each, then pipArgs. */
-export function pipOptions(settings: VirtualenvSettings): string[] {
+/**
+ * pip's index options, from the settings: `--index-url`, `--no-index`,
+ * `--find-links` each, then pipArgs. Secrets stay secrets here, for the
+ * command; the fingerprint holds them as `***` (see `shown`), so a rotated
+ * token rebuilds nothing and no token is written to a host's marker.
+ */
+export function pipOptions(settings: VirtualenvSettings): Array<string | Secret> {
   return [
     ...(settings.indexUrl === undefined ? [] : ['--index-url', settings.indexUrl]),
     ...(settings.noIndex ? ['--no-index'] : []),
     ...settings.findLinks.flatMap((link) => ['--find-links', link]),
     ...settings.pipArgs,
   ];
+}
+
+/** Options as logs show them: secrets masked. */
+export function shown(options: ReadonlyArray<string | Secret>): string[] {
+  return options.map((option) => String(option));
 }
 
 /** sha256 of the fingerprint, hex. Release-scope venvs are named by its first 16 digits. */

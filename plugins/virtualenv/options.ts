@@ -44,24 +44,26 @@ export const optionsSchema = s.object({
     .describe('names this venv: `shared/<name>` (shared scope), `shared/venvs/<name>/<hash>` (release scope); another name than `venv` makes the plugin `deployr:virtualenv:<name>`, and `venv(ctx, name)` finds it'),
   dir: releasePath('dir').default('.venv').describe('where each release sees its venv: a symlink at `<release>/<dir>`'),
   indexUrl: s
-    .string()
-    .refine((url) => (/^(https?|file):\/\/\S+$/.test(url) ? undefined : `expected an http(s):// or file:// URL, got "${url}"`))
+    .secret()
+    .refine((url) => (typeof url !== 'string' || /^(https?|file):\/\/\S+$/.test(url) ? undefined : `expected an http(s):// or file:// URL, got "${url}"`))
     .optional()
-    .describe('package index (`pip --index-url`); default: pip\'s own (PyPI, or pip.conf)'),
+    .describe("package index (`pip --index-url`), secret('…') when it holds a token; default: pip's own (PyPI, or pip.conf)"),
   findLinks: s
-    .array(s.string({ nonEmpty: true }).refine((link) => (link.startsWith('-') ? `expected a URL or a directory, got "${link}"` : undefined)))
+    .array(s.secret().refine((link) => (typeof link === 'string' && (link === '' || link.startsWith('-')) ? `expected a URL or a directory, got "${link}"` : undefined)))
     .default([])
     .describe('more places to look for packages (`pip --find-links`): URLs, or directories (relative ones to the release)'),
   noIndex: s.boolean().default(false).describe('install only from findLinks (`pip --no-index`), never from an index'),
   pipArgs: s
     .array(
-      s.string({ nonEmpty: true }).refine((arg) => {
+      s.secret().refine((arg) => {
+        if (typeof arg !== 'string') return undefined;
+        if (arg === '') return 'expected a non-empty string, got ""';
         const own = OWN_OPTIONS.find(([pattern]) => pattern.test(arg));
         return own ? `"${arg}" has an option of its own: use ${own[1]}` : undefined;
       }),
     )
     .default([])
-    .describe("more arguments for `pip install`, e.g. ['--prefer-binary']; part of the hash"),
+    .describe("more arguments for `pip install`, e.g. ['--prefer-binary']; part of the hash (a secret('…') as ***)"),
   roles: s.array(s.string({ nonEmpty: true })).optional().describe('only hosts with one of these roles; default: every host'),
 }).refine((options) => {
   if (options.noIndex && options.indexUrl !== undefined) return 'noIndex and indexUrl contradict each other: drop one';

@@ -8,14 +8,14 @@ import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigValidationError, createDeployr, Host, RecordingConnection, type Logger, type TaskContext } from 'deployr';
+import { ConfigValidationError, createDeployr, Host, RecordingConnection, secret, type Logger, type TaskContext } from 'deployr';
 import { virtualenv, venv, optionsSchema } from '../../../plugins/virtualenv/index.js';
 import { createCommand, installCommand, linkCommand, markCommand } from '../../../plugins/virtualenv/build.js';
 import { ensureVenv, planFor } from '../../../plugins/virtualenv/ensure.js';
-import { hashOf, markerOf, type Fingerprint } from '../../../plugins/virtualenv/fingerprint.js';
+import { hashOf, markerOf, pipOptions, shown, type Fingerprint } from '../../../plugins/virtualenv/fingerprint.js';
 import { linkTarget } from '../../../plugins/virtualenv/layout.js';
 import { settingsOf } from '../../../plugins/virtualenv/options.js';
-import { pipDiagnosis } from '../../../plugins/virtualenv/pip-failure.js';
+import { pipDiagnosis, venvFailure } from '../../../plugins/virtualenv/pip-failure.js';
 import { venvRun } from '../../../plugins/virtualenv/run-state.js';
 import { listOptions } from '../../../core/config/schema/index.js';
 import { cli, tempProject } from '../../cli/run-cli.js';
@@ -144,6 +144,20 @@ describe('commands', () => {
   });
 });
 
+describe('secrets in pip options', () => {
+  it('reach pip, but no log, fingerprint or marker', async () => {
+    const token = 'https://user:t0ken@pypi.example.com/simple';
+    const settings = settingsOf({ indexUrl: secret(token), pipArgs: ['--extra-index-url', secret(token)], packages: ['x'] });
+    const command = installCommand('/v', pipOptions(settings), [], ['x']);
+    expect(command.display()).toBe('/v/bin/python -m pip install --disable-pip-version-check --no-input --progress-bar off --index-url *** --extra-index-url *** x');
+    expect(command.render()).toContain(`--index-url ${token} `);
+    expect(shown(pipOptions(settings))).toEqual(['--index-url', '***', '--extra-index-url', '***']);
+    expect(problems({ indexUrl: secret('anything'), findLinks: [secret('x'), ''], pipArgs: [''] })).toBe(
+      ['Plugin deployr:virtualenv has 2 problems:', '  options.findLinks[1]: expected a URL or a directory, got ""', '  options.pipArgs[0]: expected a non-empty string, got ""'].join('\n'),
+    );
+  });
+});
+
 describe('planFor', () => {
   const fingerprint: Fingerprint = { python: { version: '3.11.2', executable: '/usr/bin/python3.11' }, requirements: [], packages: ['a'], pip: [] };
   const hash = hashOf(fingerprint);
@@ -177,6 +191,14 @@ describe('pip failures', () => {
     });
     expect(pipDiagnosis('ERROR: Cannot install a==1 and b==2 because these package versions have conflicting dependencies.\n')).toMatchObject({ requirement: 'a==1 and b==2' });
     expect(pipDiagnosis('Traceback…\nOSError: disk full\n')).toEqual({ reason: 'OSError: disk full' });
+  });
+
+  it('a Python without venv/ensurepip gets the package to install', () => {
+    const error = venvFailure('h1', 'shared/venv', 'python3', 'The virtual environment was not created successfully because ensurepip is not\navailable.  On Debian/Ubuntu systems, you need to install the python3-venv\npackage using the following command.\n');
+    expect(error.message).toBe(
+      'python3 -m venv could not create shared/venv\n  │ The virtual environment was not created successfully because ensurepip is not\n  │ available.  On Debian/Ubuntu systems, you need to install the python3-venv\n  │ package using the following command.',
+    );
+    expect(error.hint).toContain('install python3-venv');
   });
 });
 
