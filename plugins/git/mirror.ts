@@ -65,6 +65,7 @@ export async function gitStep(
   throw repositoryError(what, url, result, ctx.target.name);
 }
 
+/** `host`: the deploy host git ran on; without it, git ran on this machine with the user's own ssh settings. */
 export function repositoryError(what: string, url: string, result: Pick<ExecResult, 'stderr' | 'code'>, host?: string): DeployrError {
   const stderr = result.stderr.trim();
   // git's closing advice ("Please make sure you have the correct access rights…") would push ssh's own reason out of view.
@@ -75,7 +76,7 @@ export function repositoryError(what: string, url: string, result: Pick<ExecResu
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i.test(stderr)) {
     return new DeployrError(`${what}: the host key of ${server} is not trusted there (unknown or changed), so git refused to connect:\n${shown}`, {
       ...options,
-      hint: `add ${server}'s key to the knownHostsFile set in the git plugin (compare \`ssh-keyscan ${port ? `-p ${port} ` : ''}${serverHost}\` with the fingerprint your git host publishes); unknown keys are never accepted`,
+      hint: `add ${server}'s key to ${host === undefined ? 'your known_hosts on this machine' : 'the knownHostsFile set in the git plugin'} (compare \`ssh-keyscan ${port ? `-p ${port} ` : ''}${serverHost}\` with the fingerprint your git host publishes); unknown keys are never accepted`,
     });
   }
   if (/Permission denied \(publickey|Could not read from remote repository|Authentication failed|could not read Username/i.test(stderr)) {

@@ -210,7 +210,8 @@ describe('remote refs', () => {
     expect(key.message).toBe(
       'cannot fetch: the host key of [h]:2222 is not trusted there (unknown or changed), so git refused to connect:\nNo ED25519 host key is known for h and you have requested strict checking.\nHost key verification failed.\nfatal: Could not read from remote repository.',
     );
-    expect(key.hint).toMatch(/knownHostsFile .*`ssh-keyscan -p 2222 h`/);
+    expect(key.hint).toMatch(/your known_hosts on this machine .*`ssh-keyscan -p 2222 h`/);
+    expect(repositoryError('cannot fetch', 'git@h:r', { code: 128, stderr: 'Host key verification failed.' }, 'web-1').hint).toMatch(/^add h's key to the knownHostsFile set in the git plugin/);
     expect(repositoryError('cannot clone', 'git@h:r', { code: 128, stderr: 'git@h: Permission denied (publickey).\nfatal: Could not read from remote repository.' }).hint).toMatch(/deploy key/);
   });
 });
