@@ -8,7 +8,9 @@ import { parseStatus, verdict, type ProcessStatus } from './status.js';
 /** Where the plugin is when it waits: the hint of a failure depends on what happens next. */
 export type Stage = 'switch' | 'rollback' | 'postdeploy' | 'task' | 'failure';
 
+/** First poll interval; it doubles up to POLL_MAX_MS (a long startsecs would otherwise fill the output with polls). */
 const POLL_MS = 500;
+const POLL_MAX_MS = 4_000;
 const LOG_LINES = 15;
 
 /**
@@ -18,7 +20,7 @@ const LOG_LINES = 15;
  */
 export async function waitUntilRunning(ctx: TaskContext, options: ResolvedOptions, stage: Stage): Promise<ProcessStatus[]> {
   const deadline = Date.now() + (options.startsecs + options.waitTimeout) * 1000;
-  for (;;) {
+  for (let poll = 0; ; poll++) {
     const result = await ctx.host.sudo(statusCommand(options.program), { readOnly: true, nothrow: true, quiet: true, signal: ctx.signal });
     // 0: all running (or on their way), 3: some are not; anything else: no such program, or no supervisord to ask.
     if (result.code !== 0 && result.code !== 3) {
@@ -39,7 +41,7 @@ export async function waitUntilRunning(ctx: TaskContext, options: ResolvedOption
       const slow = processes.find((p) => p.state !== 'RUNNING') ?? { name: options.program, state: 'not listed', description: '' };
       throw await startFailure(ctx, options, slow, stage, `it was not RUNNING after ${options.startsecs + options.waitTimeout}s`);
     }
-    await sleep(POLL_MS, undefined, { signal: ctx.signal });
+    await sleep(Math.min(POLL_MS * 2 ** poll, POLL_MAX_MS, Math.max(0, deadline - Date.now()) + 10), undefined, { signal: ctx.signal });
   }
 }
 

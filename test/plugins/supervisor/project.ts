@@ -44,8 +44,8 @@ export interface SupervisorProject {
   port: number;
   deployTo: string;
   hosts: readonly FleetHost[];
-  /** Rewrites deploy.config.ts with these extra supervisor() options (TypeScript source, e.g. `startsecs: 2,`). */
-  configure(extraOptions?: string): void;
+  /** Rewrites deploy.config.ts with these extra supervisor() options and top-level keys (TypeScript source, e.g. `startsecs: 2,`). */
+  configure(extraOptions?: string, extraConfig?: string): void;
   write(file: string, content: string): void;
   cli(args: string[]): Promise<CliResult>;
   /** A root shell on a fleet host, in the deploy user's deployTo (when it exists). */
@@ -71,7 +71,7 @@ export function supervisorProject(fleet: FleetState, names: readonly string[] = 
   const ssh = { identityFile: fleet.clientKey, knownHostsFiles: [fleet.knownHosts], useSshConfig: false, agent: false, connectTimeout: 10_000 };
   const hostObjects = (roles: (name: string) => string[]) =>
     JSON.stringify(hosts.map((h) => ({ name: h.name, address: h.address, port: h.port, user: fleet.user, roles: roles(h.name) })));
-  const configure = (extraOptions = '') =>
+  const configure = (extraOptions = '', extraConfig = '') =>
     writeFileSync(
       path.join(dir, 'deploy.config.ts'),
       `import { defineConfig } from 'deployr';
@@ -98,6 +98,7 @@ export default defineConfig({
       ${extraOptions}
     }),
   ],
+  ${extraConfig}
 });
 `,
     );

@@ -61,6 +61,8 @@ afterAll(async () => {
 describe('deployr:supervisor on the fleet', () => {
   let first = '';
   let second = '';
+  let third = '';
+  let fourth = '';
 
   it('first deploy installs supervisor on each host, writes the program file and serves the app from the release', async () => {
     const { code, stdout, stderr } = await deploy('--json');
@@ -122,11 +124,16 @@ describe('deployr:supervisor on the fleet', () => {
   }, 120_000);
 
   it('supervisor:status and supervisor:tail report each host; roles limit them; a bad line count is refused', async () => {
-    const status = await project.cli(['supervisor:status', 'fleet']);
+    // Read-only runs, side by side.
+    const [status, tail, onlyApp, bad] = await Promise.all([
+      project.cli(['supervisor:status', 'fleet']),
+      project.cli(['supervisor:tail', 'fleet', '2']),
+      project.cli(['supervisor:status', 'mixed']),
+      project.cli(['supervisor:tail', 'fleet', 'lots']),
+    ]);
     expect(status.code, status.stderr).toBe(0);
     for (const host of HOSTS) expect(status.stdout).toMatch(new RegExp(`^\\[${host}\\]   ${project.program} +RUNNING +pid \\d+, uptime`, 'm'));
 
-    const tail = await project.cli(['supervisor:tail', 'fleet', '2']);
     expect(tail.code, tail.stderr).toBe(0);
     for (const host of HOSTS) {
       const address = fleet.hosts.find((h) => h.name === host)?.address;
@@ -136,12 +143,10 @@ describe('deployr:supervisor on the fleet', () => {
       expect(tail.stdout).toContain(`[${host}]   listening on ${address}:${project.port} for ${second}`);
     }
 
-    const onlyApp = await project.cli(['supervisor:status', 'mixed']);
     expect(onlyApp.code, onlyApp.stderr).toBe(0);
     expect(onlyApp.stdout).toContain('[h1]   ');
     expect(onlyApp.stdout).not.toContain('[h2] ');
 
-    const bad = await project.cli(['supervisor:tail', 'fleet', 'lots']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('supervisor:tail takes one argument, a number of lines from 1 to 100000; got "lots"');
   }, 90_000);
@@ -196,8 +201,8 @@ describe('deployr:supervisor on the fleet', () => {
     const [a, b] = steps.length === 4 ? [steps[0]?.split(' ')[0], steps[2]?.split(' ')[0]] : [];
     expect(steps).toEqual([`${a} deploy:postdeploy restart`, `${a} deploy:postdeploy running`, `${b} deploy:postdeploy restart`, `${b} deploy:postdeploy running`]);
     expect([a, b].sort()).toEqual(HOSTS);
-    const release = await project.current('h1');
-    for (const host of HOSTS) expect(await project.get(host)).toBe(`${release} v3 ${fleet.user} /home/${fleet.user} ${MOTTO}\n`);
+    third = await project.current('h1');
+    for (const host of HOSTS) expect(await project.get(host)).toBe(`${third} v3 ${fleet.user} /home/${fleet.user} ${MOTTO}\n`);
   }, 120_000);
 
   it("restart: 'stop-start' stops the program before the switch and starts it after", async () => {
@@ -212,7 +217,37 @@ describe('deployr:supervisor on the fleet', () => {
         `${host} deploy:switch: sudo -n -H -- sh -c 'supervisorctl start '\\''${project.program}:*'\\'''`,
       ]).sort(),
     );
-    const release = await project.current('h1');
-    for (const host of HOSTS) expect(await project.get(host)).toBe(`${release} v4 ${fleet.user} /home/${fleet.user} ${MOTTO}\n`);
+    fourth = await project.current('h1');
+    for (const host of HOSTS) expect(await project.get(host)).toBe(`${fourth} v4 ${fleet.user} /home/${fleet.user} ${MOTTO}\n`);
   }, 120_000);
+
+  it("restart: 'stop-start': a deploy that fails before the switch starts the stopped program again", async () => {
+    project.configure("restart: 'stop-start',", `hooks: { prepare: (ctx) => { if (ctx.target.name === 'h2') throw new Error('h2 is not ready'); } },`);
+    project.write('VERSION', 'v5\n');
+    try {
+      const pids = await onHosts(pidOf);
+      const { code, stdout } = await deploy('--json');
+      expect(code).toBe(1);
+      const run = commands(stdout).filter((line) => /supervisorctl (start|stop|restart) /.test(line));
+      const stopped = run.filter((line) => line.includes(' deploy:prepare: ') && line.includes('supervisorctl stop')).map((line) => line.split(' ')[0]);
+      expect(stopped).toContain('h1'); // h2 may have stopped too, depending on whether the failing hook ran first there
+      expect(run.filter((line) => line.includes('supervisorctl start')).map((line) => line.split(' ')[0]).sort()).toEqual([...stopped].sort());
+      for (const [index, host] of HOSTS.entries()) {
+        expect(await project.current(host)).toBe(fourth);
+        expect(await project.get(host)).toBe(`${fourth} v4 ${fleet.user} /home/${fleet.user} ${MOTTO}\n`);
+        if (stopped.includes(host)) expect(await pidOf(host)).not.toBe(pids[index]);
+      }
+    } finally {
+      project.configure();
+    }
+  }, 120_000);
+
+  it('deployr rollback restarts the program on the release it went back to', async () => {
+    const { code, stderr } = await project.cli(['rollback', 'fleet']);
+    expect(code, stderr).toBe(0);
+    for (const host of HOSTS) {
+      expect(await project.current(host)).toBe(third);
+      expect(await project.get(host)).toBe(`${third} v3 ${fleet.user} /home/${fleet.user} ${MOTTO}\n`);
+    }
+  }, 90_000);
 });
