@@ -116,7 +116,7 @@ export function registerDeployTasks({ registry, hooks, root, app, logDir }: Rele
     // switched the host, and switching back a host that did not switch changes nothing.
     state.switched.add(ctx.target.name);
     await ctx.host.cd(deployTo).exec(switchCommand(id));
-    ctx.log.info(`current → ${id}`);
+    ctx.log.info(ctx.dryRun ? `would switch current → ${id}` : `current → ${id}`);
     await hooks.switch.promise(ctx);
   });
   task('deploy:postdeploy', 'fire the "postdeploy" hook: every host has switched', async (ctx) => {

@@ -7,7 +7,7 @@ export function formatStatus(environment: string, statuses: readonly HostStatus[
     status.host,
     status.current ?? (status.currentTarget ? `→ ${status.currentTarget}` : status.deployed ? '(none)' : '(not deployed)'),
     String(status.releases.filter((release) => release.complete).length),
-    status.commit ? status.commit.slice(0, 12) : '-',
+    status.commit ? `${status.commit.slice(0, 12)}${status.ref ? ` (${status.ref})` : ''}` : '-',
     status.lock ? 'locked' : '-',
   ]);
   const header = ['HOST', 'CURRENT', 'RELEASES', 'COMMIT', 'LOCK'];

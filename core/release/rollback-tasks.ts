@@ -45,7 +45,7 @@ export function registerRollbackTasks(registry: TaskRegistry, hooks: DeployrHook
       // Recorded first: a swap stopped by Ctrl-C or a lost link may have happened anyway, and switching back is harmless.
       state.switched.add(ctx.target.name);
       await ctx.host.cd(deployToOf(ctx.environment)).exec(switchCommand(target));
-      ctx.log.info(`current → ${target}`);
+      ctx.log.info(ctx.dryRun ? `would switch current → ${target}` : `current → ${target}`);
       await hooks.rollback.promise(ctx);
     },
     { description: 'point current at that release; fire the "rollback" hook' },

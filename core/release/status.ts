@@ -18,6 +18,8 @@ export interface HostStatus {
   readonly lock?: LockHolder | 'unreadable';
   /** Source commit of the current release, from its manifest. */
   readonly commit?: string;
+  /** The branch or tag it was deployed from, from its manifest. */
+  readonly ref?: string;
   /** Files of the current release that differ from its manifest: changed on the host since it was deployed. */
   readonly modified?: { readonly changed: readonly string[]; readonly missing: readonly string[] };
 }
@@ -42,6 +44,7 @@ export async function hostStatus(ctx: TaskContext): Promise<HostStatus> {
   return {
     ...base,
     ...(manifest.source.commit === undefined ? {} : { commit: manifest.source.commit }),
+    ...(manifest.source.ref === undefined ? {} : { ref: manifest.source.ref }),
     modified: compareWithManifest(manifest, listing.files),
   };
 }
