@@ -1,5 +1,5 @@
 import { cmd, ConfigError, releaseOf, type Host, type TaskContext } from 'deployr';
-import { join, linkPath, sharedVenvPath } from './layout.js';
+import { join, linkPath, releaseDirOf, sharedVenvPath } from './layout.js';
 import type { VirtualenvSettings } from './options.js';
 import { builtKey, venvRun } from './run-state.js';
 
@@ -26,12 +26,17 @@ export function venv(ctx: Ctx, name?: string): Host {
   const deployTo = run.deployTo.get(ctx.target.name);
   if (deployTo === undefined) {
     throw new ConfigError(`venv(ctx): virtualenv "${settings.name}" is not on ${ctx.target.name}`, {
-      hint: settings.roles ? `it is only on hosts with the roles ${settings.roles.join(', ')}` : 'call venv(ctx) from a task or per-host hook',
+      hint:
+        ctx.environment.deployTo === undefined
+          ? `environment "${ctx.environment.name}" has no deployTo: set it, venvs live there`
+          : settings.roles
+            ? `it is only on hosts with the roles ${settings.roles.join(', ')}`
+            : 'call venv(ctx) from a task or per-host hook',
     });
   }
   const built = run.built.get(builtKey(settings.name, ctx.target.name));
   const release = releaseOf(ctx);
-  const releaseDir = built?.release ?? (release?.kind === 'rollback' ? join(deployTo, `releases/${release.id}`) : join(deployTo, 'current'));
+  const releaseDir = built?.release ?? (release?.kind === 'rollback' ? releaseDirOf(deployTo, release.id) : join(deployTo, 'current'));
   const venvDir = built?.venv ?? (settings.scope === 'shared' ? join(deployTo, sharedVenvPath(settings)) : join(releaseDir, linkPath(settings.dir)));
   // `pwd -P`: the venv's own path, as its scripts name it; a missing venv stops the command here.
   return ctx.host.cd(releaseDir).prefix(cmd`VIRTUAL_ENV=$(cd ${venvDir} && pwd -P) && export VIRTUAL_ENV && PATH="$VIRTUAL_ENV/bin:$PATH" && export PATH && unset PYTHONHOME`);

@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { ConfigError, releaseOf, type Plugin, type TaskContext } from 'deployr';
 import { ensureVenv } from './ensure.js';
-import { join, linkPath, resolveDeployTo } from './layout.js';
+import { linkPath, releaseDirOf, resolveDeployTo } from './layout.js';
 import { DEFAULT_NAME, PLUGIN_NAME, settingsOf, type VirtualenvOptions, type VirtualenvSettings } from './options.js';
 import { pruneVenvs } from './prune.js';
 import { builtKey, venvRun } from './run-state.js';
@@ -20,13 +20,13 @@ import { builtKey, venvRun } from './run-state.js';
 export { venv } from './helper.js';
 export { optionsSchema, type VirtualenvOptions, type VirtualenvSettings } from './options.js';
 
+/** The settings of every virtualenv() made, so each can check that the others are not in its place. */
+const venvPlugins = new WeakMap<Plugin, VirtualenvSettings>();
+
 /**
  * The plugin. Options are checked here, when the config is loaded: every
  * problem at once, as a config error.
  */
-/** The settings of every virtualenv() made, so each can check that the others are not in its place. */
-const venvPlugins = new WeakMap<Plugin, VirtualenvSettings>();
-
 export function virtualenv(options: VirtualenvOptions = {}): Plugin {
   const settings = settingsOf(options);
   // Core refuses a plugin listed twice by name: a second venv (its own `name`) is a plugin of its own name.
@@ -56,7 +56,7 @@ export function virtualenv(options: VirtualenvOptions = {}): Plugin {
         const release = releaseOf(ctx);
         if (!release) return;
         const deployTo = await deployToOn(ctx);
-        const releaseDir = join(deployTo, `releases/${release.id}`);
+        const releaseDir = releaseDirOf(deployTo, release.id);
         const source = path.resolve(deployr.root, ctx.environment.release.source ?? '.');
         const outcome = await ensureVenv(ctx, settings, { deployTo, release: releaseDir, localSource: source, link: true });
         if (outcome.venv) venvRun(ctx.shared).built.set(builtKey(settings.name, ctx.target.name), { release: releaseDir, venv: outcome.venv });
@@ -75,7 +75,7 @@ export function virtualenv(options: VirtualenvOptions = {}): Plugin {
           const back = release?.kind === 'rollback' ? release.id : release?.previous;
           if (!here(ctx) || back === undefined) return;
           const deployTo = await deployToOn(ctx);
-          const releaseDir = join(deployTo, `releases/${back}`);
+          const releaseDir = releaseDirOf(deployTo, back);
           const outcome = await ensureVenv(ctx, settings, { deployTo, release: releaseDir, link: false });
           if (outcome.venv) venvRun(ctx.shared).built.set(builtKey(settings.name, ctx.target.name), { release: releaseDir, venv: outcome.venv });
         });

@@ -39,6 +39,11 @@ export function linkTarget(dir: string, venvPath: string): string {
   return `${'../'.repeat(2 + depth)}${venvPath}`;
 }
 
+/** A release's directory (core's layout: `<deployTo>/releases/<id>`). */
+export function releaseDirOf(deployTo: string, id: string): string {
+  return join(deployTo, `releases/${id}`);
+}
+
 /** `a` + `/` + `b`, for absolute host paths (a deployTo of `/` stays one slash). */
 export function join(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}/${path}`;
