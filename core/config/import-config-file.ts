@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
-import { ConfigError } from '../errors.js';
+import { ConfigError, isDeployrError } from '../errors.js';
 
 /**
  * Runs a config file (.ts/.mts/.cts/.js/.mjs/.cjs) through jiti and returns
@@ -44,6 +44,14 @@ export function loadError(error: unknown, file: string, display: (file: string) 
   if (where?.syntax) {
     return new ConfigError(`Syntax error at ${where.place}: ${where.message}`, {
       hint: `fix the syntax in ${where.file} at line ${where.line}, then run the command again`,
+      cause: error,
+    });
+  }
+  if (isDeployrError(error)) {
+    // Thrown on purpose with a full message, e.g. a plugin factory's option problems, one per line:
+    // keep every line and its own hint, and say where the config made the call.
+    return new ConfigError(`${shown} failed to load${at}: ${error.message}`, {
+      hint: error.hint ?? (where === undefined ? `fix ${shown}, then run the command again` : `fix ${where.file} at line ${where.line}, then run the command again`),
       cause: error,
     });
   }

@@ -216,6 +216,22 @@ export default defineConfig({
     expect(error.cause).toBeInstanceOf(RangeError);
   });
 
+  it('a plugin factory refusing its options: every problem line and the plugin\'s hint survive the load', async () => {
+    const dir = await project({
+      'package.json': esmPackage,
+      'deploy.config.ts': [
+        `import { defineConfig } from 'deployr';`,
+        `import { supervisor } from 'deployr/plugins/supervisor';`,
+        `export default defineConfig({ app: 'x', plugins: [supervisor({ program: 'bad name', command: '' } as never)], environments: { p: { hosts: ['h'] } } });`,
+      ].join('\n'),
+    });
+    const error = (await loadConfig({ cwd: dir }).catch((e: unknown) => e)) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(/^deploy\.config\.ts failed to load \(at deploy\.config\.ts:3\): Plugin deployr:supervisor has \d+ problems?:\n {2}options\.program: /);
+    expect(error.message.split('\n').length).toBeGreaterThan(2);
+    expect(error.hint).toContain('deployr:supervisor');
+  });
+
   it('names files relative to the directory deployr runs in', async () => {
     const dir = await project({ 'package.json': cjsPackage, 'deploy.config.ts': `export default { app: 1, environments: { p: { hosts: ['h'] } } };`, 'a/b/.keep': '' });
     await expect(loadConfig({ cwd: path.join(dir, 'a/b') })).rejects.toThrow('../../deploy.config.ts has 1 problem:\n  app: expected a non-empty string, got 1');
