@@ -30,8 +30,6 @@ export function defaultService(manager: PackageManager): string {
   return LAYOUT[manager].service;
 }
 
-type FactsContext = Pick<TaskContext, 'host' | 'signal' | 'environment' | 'shared' | 'target'> & Partial<TaskContext>;
-
 export async function readHostFacts(ctx: TaskContext, options: ResolvedOptions): Promise<HostFacts> {
   const [os, login] = await Promise.all([detectOs(ctx.host, ctx.signal), loginAccount(ctx)]);
   const user = options.user ?? login.user;
@@ -51,13 +49,13 @@ export async function readHostFacts(ctx: TaskContext, options: ResolvedOptions):
   };
 }
 
-async function loginAccount(ctx: FactsContext): Promise<{ user: string; home: string }> {
+async function loginAccount(ctx: TaskContext): Promise<{ user: string; home: string }> {
   const result = await ctx.host.exec(cmd`id -un && printf '%s\\n' "$HOME"`, { readOnly: true, quiet: true, signal: ctx.signal });
   const [user = '', home = ''] = result.stdout.split('\n');
   return { user, home };
 }
 
-async function homeOf(ctx: FactsContext, user: string): Promise<string> {
+async function homeOf(ctx: TaskContext, user: string): Promise<string> {
   const result = await ctx.host.exec(cmd`getent passwd ${user}`, { readOnly: true, quiet: true, nothrow: true, signal: ctx.signal });
   const home = result.stdout.split('\n')[0]?.split(':')[5];
   if (!result.ok || !home) {
@@ -74,7 +72,7 @@ async function homeOf(ctx: FactsContext, user: string): Promise<string> {
  * release commands run from the login user's home, where a relative deployTo
  * (or `~/app`, `~user/app`) starts.
  */
-async function deployToOf(ctx: FactsContext, loginHome: string): Promise<string> {
+async function deployToOf(ctx: TaskContext, loginHome: string): Promise<string> {
   const deployTo = releaseOf(ctx)?.deployTo ?? ctx.environment.deployTo;
   if (!deployTo) {
     throw new DeployrError(`environment "${ctx.environment.name}" has no deployTo, so the program has no directory`, {
@@ -88,7 +86,7 @@ async function deployToOf(ctx: FactsContext, loginHome: string): Promise<string>
   return posix.join(base, deployTo.slice(tilde[0].length));
 }
 
-async function homeOfTilde(ctx: FactsContext, user: string): Promise<string> {
+async function homeOfTilde(ctx: TaskContext, user: string): Promise<string> {
   // The name matched [a-z_][a-z0-9_-]*: safe bare, and bare is what lets the shell expand it.
   const result = await ctx.host.exec(cmd`cd ${raw(`~${user}`)} && pwd`, { readOnly: true, quiet: true, signal: ctx.signal });
   return result.stdout.trim();

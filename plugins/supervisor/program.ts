@@ -1,5 +1,6 @@
 // The steps the plugin takes on one host. Hooks (strategies.ts) and tasks
 // (tasks.ts) put them together.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cmd, DeployrError, ensurePackages, syncFile, type TaskContext } from 'deployr';
 import { pidCommand, removeFileCommand, restartCommand, startCommand, startServiceCommand, statusCommand, stopCommand, updateCommand } from './commands.js';
 import { readHostFacts, type HostFacts } from './host-facts.js';
@@ -60,7 +61,7 @@ export class ProgramSteps {
           hint: 'look at /var/log/supervisor/supervisord.log there (deployr sudo <env> -- tail /var/log/supervisor/supervisord.log)',
         });
       }
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300, undefined, { signal: ctx.signal });
     }
   }
 
@@ -101,19 +102,19 @@ export class ProgramSteps {
   /**
    * Syncs the program file, then has the program run the current release:
    * `restart` (or `start` when it is stopped, or was just loaded), and waits
-   * for RUNNING. `none` only loads a changed file (and waits when that
-   * started it).
+   * for RUNNING. `none` only loads a changed file (and starts it when
+   * autostart is on: supervisord would, a moment later).
    */
   async apply(ctx: TaskContext, action: 'restart' | 'start' | 'none', stage: Stage, options: { remember: boolean }): Promise<void> {
     const loaded = await this.syncProgram(ctx, options);
     const state = this.state(ctx);
     if (action === 'none' && !(loaded && this.options.autostart)) return;
-    if (action !== 'none') {
-      state.touched = true;
-      const command = action === 'restart' && !loaded && !state.stopped ? restartCommand(this.options.program) : startCommand(this.options.program);
-      // The verdict comes from the wait below, which says why and shows the logs; this output is in the run log.
-      await ctx.host.sudo(command, { nothrow: true, signal: ctx.signal });
-    }
+    state.touched = true;
+    // After `update` the new processes are STOPPED until supervisord's loop autostarts them: `start` does it now
+    // (or answers "already started"), so the wait below never mistakes that moment for a failed start.
+    const command = action === 'restart' && !loaded && !state.stopped ? restartCommand(this.options.program) : startCommand(this.options.program);
+    // The verdict comes from the wait below, which says why and shows the logs; this output is in the run log.
+    await ctx.host.sudo(command, { nothrow: true, signal: ctx.signal });
     if (ctx.dryRun) return;
     await waitUntilRunning(ctx, this.options, stage);
     state.stopped = false;

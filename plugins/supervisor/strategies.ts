@@ -6,6 +6,8 @@ import type { ProgramSteps } from './program.js';
 import type { RunStates } from './run-state.js';
 
 export const NAME = 'deployr:supervisor';
+/** Restarts come after other plugins' taps of the same hook (a build step, a config file the app reads). */
+const LATE = { name: NAME, stage: 10 };
 
 /** Hosts the program runs on: those with one of `roles`, or all. */
 export function runsHere(ctx: Pick<TaskContext, 'roles'>, roles: readonly string[] | undefined): boolean {
@@ -25,7 +27,7 @@ export function tapHooks(hooks: DeployrHooks, steps: ProgramSteps, states: RunSt
 
   if (restart === 'rolling') {
     // After every host switched, one host at a time; the first that fails stops the roll.
-    hooks.postdeploy.tapPromise(NAME, async (ctx) => {
+    hooks.postdeploy.tapPromise(LATE, async (ctx) => {
       if (!here(ctx)) return;
       const run = states.run(ctx.shared);
       await states.oneAtATime(ctx.shared, async () => {
@@ -45,14 +47,14 @@ export function tapHooks(hooks: DeployrHooks, steps: ProgramSteps, states: RunSt
     });
   } else {
     // Right after this host's current points at the new release: a throw switches every host back.
-    hooks.switch.tapPromise(NAME, async (ctx) => {
+    hooks.switch.tapPromise(LATE, async (ctx) => {
       if (!here(ctx)) return;
       const action = restart === 'none' ? 'none' : restart === 'stop-start' ? 'start' : 'restart';
       await steps.apply(ctx, action, 'switch', { remember: true });
     });
   }
 
-  hooks.rollback.tapPromise(NAME, async (ctx) => {
+  hooks.rollback.tapPromise(LATE, async (ctx) => {
     if (!here(ctx)) return;
     if (releaseOf(ctx)?.kind === 'rollback') {
       // `deployr rollback`: the program runs the release it went back to.

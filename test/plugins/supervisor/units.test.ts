@@ -328,7 +328,7 @@ describe('on a host (RecordingConnection)', () => {
     const connection = new RecordingConnection('web-1');
     connection.respond('/etc/os-release', { stdout: OS });
     connection.respond('id -un', { stdout: 'deploy\n/home/deploy\n' });
-    connection.respond('stat -L -c', conf === undefined ? { code: 3 } : { stdout: `644 root root\n${conf}` });
+    connection.respond('%a %U %G', conf === undefined ? { code: 3 } : { stdout: `644 root root\n${conf}` });
     connection.respond('then cat --', conf === undefined ? { code: 3 } : { stdout: conf });
     connection.respond('supervisorctl status', { stdout: status, code: status.includes('ERROR') ? 4 : 0 });
     return connection;
@@ -394,6 +394,25 @@ describe('on a host (RecordingConnection)', () => {
       hint: expect.stringContaining('switches every host back to the previous release'),
     });
     expect(connection.commands.at(-1)).toBe(sudo('tail -n 15 -- /var/log/supervisor/shop.err.log /var/log/supervisor/shop.out.log'));
+  });
+
+  it("restart: 'none' with an unchanged file runs nothing but reads", async () => {
+    const connection = recording(rendered, 'shop                RUNNING   pid 7, uptime 0:00:01\n');
+    const { ctx } = context(connection);
+    await new ProgramSteps(shop, new RunStates()).apply(ctx, 'none', 'switch', { remember: true });
+    expect(connection.commands).toEqual([...facts, ...reads, sudo("supervisorctl status 'shop:*'")]);
+  });
+
+  it('going back after a deploy that added the program removes it again', async () => {
+    const connection = recording(undefined, 'shop                RUNNING   pid 7, uptime 0:00:01\n');
+    const { ctx, logged } = context(connection);
+    const steps = new ProgramSteps(shop, new RunStates());
+    await steps.apply(ctx, 'restart', 'switch', { remember: true });
+    expect(steps.state(ctx)).toMatchObject({ previousConf: null, touched: true });
+    const before = connection.commands.length;
+    await steps.restore(ctx, true);
+    expect(connection.commands.slice(before)).toEqual([sudo(`rm -f -- ${CONF}`), sudo('mkdir -p -- /var/log/supervisor && supervisorctl reread && supervisorctl update shop')]);
+    expect(logged.at(-1)).toBe(`${CONF}: removed (shop was new in the failed deploy)`);
   });
 
   it('installs supervisor and starts supervisord only when missing; under --dry-run only says so', async () => {
