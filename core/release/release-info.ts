@@ -13,6 +13,13 @@ export interface ReleaseInfo {
   readonly path: string;
   /** The release this host was on before this run; undefined before it was read, or when it had none. */
   readonly previous?: string;
+  /**
+   * What the deploy ships, once `deploy:source` ran: the local directory
+   * (release.source, or one a plugin chose) or releases the hosts fill
+   * themselves. Lets a plugin read the new release's files on this machine,
+   * e.g. to predict under --dry-run what the host does not have yet.
+   */
+  readonly source?: { readonly kind: 'local'; readonly dir: string } | { readonly kind: 'host' };
 }
 
 /**
@@ -32,5 +39,13 @@ export function releaseOf(ctx: Pick<TaskContext, 'shared' | 'environment'> & { r
   if (!run?.target) return undefined;
   const deployTo = deployToOf(ctx.environment);
   const previous = ctx.target ? previousOf(run, ctx.target.name) : undefined;
-  return { id: run.target, kind: run.kind, deployTo, path: `${deployTo}/${releasePath(run.target)}`, ...(previous === undefined ? {} : { previous }) };
+  const source = run.source === undefined ? undefined : run.source.fill ? ({ kind: 'host' } as const) : ({ kind: 'local', dir: run.source.dir } as const);
+  return {
+    id: run.target,
+    kind: run.kind,
+    deployTo,
+    path: `${deployTo}/${releasePath(run.target)}`,
+    ...(previous === undefined ? {} : { previous }),
+    ...(source === undefined ? {} : { source }),
+  };
 }

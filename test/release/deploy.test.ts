@@ -16,7 +16,7 @@ beforeAll(() => {
   project = releaseProject(fleet, {
     keepReleases: 3,
     // releaseOf(ctx): what a plugin sees of the release being deployed.
-    extra: `hooks: { prepare: async (ctx) => { const r = releaseOf(ctx); await ctx.host.exec(cmd\`echo \${r?.id} \${r?.path} \${r?.previous ?? '-'} > \${r?.path + '/RELEASE_INFO'}\`); } },`,
+    extra: `hooks: { prepare: async (ctx) => { const r = releaseOf(ctx); await ctx.host.exec(cmd\`echo \${r?.id} \${r?.path} \${r?.previous ?? '-'} \${r?.source?.kind === 'local' ? r.source.dir : '?'} > \${r?.path + '/RELEASE_INFO'}\`); } },`,
   });
   names = project.hosts.map((h) => h.name);
 });
@@ -53,7 +53,7 @@ describe('deployr deploy', () => {
         '../../shared/logs', '../../shared/.env',
         'shared-ok',
         first,
-        `${first} ${project.deployTo}/releases/${first} -`,
+        `${first} ${project.deployTo}/releases/${first} - ${project.app}`,
         '',
       ]);
       const manifest = JSON.parse((await project.sh(name, 'cat current/.deployr-release.json')).stdout) as Record<string, unknown>;
@@ -87,7 +87,7 @@ describe('deployr deploy', () => {
           `[ releases/${first}/server.js -ef releases/${second}/server.js ] && echo linked; ` +
           `[ releases/${first}/public/index.html -ef releases/${second}/public/index.html ] || echo separate; cat releases/${first}/BUILT releases/${second}/RELEASE_INFO`,
       );
-      expect(check.stdout).toBe(`<h1>v1</h1>\n<h1>v2</h1>\nlinked\nseparate\n${first}\n${second} ${project.deployTo}/releases/${second} ${first}\n`);
+      expect(check.stdout).toBe(`<h1>v1</h1>\n<h1>v2</h1>\nlinked\nseparate\n${first}\n${second} ${project.deployTo}/releases/${second} ${first} ${project.app}\n`);
     }
   });
 
