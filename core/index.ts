@@ -90,6 +90,7 @@ export type { Deployr, CreateDeployrOptions, RunOptions, RunResult, SelectOption
 export type { TaskContext, RunContext, FailureContext, DoneContext, Logger, SharedState } from './engine/context.js';
 export type { DeployrHooks, HookName } from './engine/hooks.js';
 export type { Plugin } from './engine/plugin.js';
+export { onlyIn } from './engine/only-in.js';
 export type { DeployrEvent, DeployrEventType, ErrorInfo, HostFailure, HostSummary, EventListener, LogLevel } from './engine/events.js';
 
 // Releases: what deploy, rollback and status do on each host.

@@ -123,6 +123,7 @@ describe('built package under plain node', () => {
       createDeployr: 'function',
       series: 'function',
       parallel: 'function',
+      onlyIn: 'function',
       DEPLOY_STEPS: 'object',
       ROLLBACK_STEPS: 'object',
       releaseOf: 'function',
