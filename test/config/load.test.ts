@@ -189,7 +189,7 @@ export default defineConfig({
     const repo = fileURLToPath(new URL('../..', import.meta.url));
     const own = await loadConfig({ cwd: repo });
     expect(own.file).toBe(path.join(repo, 'deploy.config.ts'));
-    expect(Object.keys(own.config.environments)).toEqual(['local', 'prod', 'staging']);
+    expect(Object.keys(own.config.environments)).toEqual(['local', 'prod', 'prod-bootstrap', 'staging']);
     const source = await readFile(path.join(repo, 'deploy.config.ts'), 'utf8');
     expect(source).toContain("from 'deployr'");
     const dir = await project({ 'package.json': esmPackage, 'deploy.config.ts': source });

@@ -46,7 +46,7 @@ describe('deployr deploy local (the embedded default)', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const upload = uploads(stdout).get('local');
-    expect(upload?.sentFiles).toBe(7);
+    expect(upload?.sentFiles).toBe(9);
     first = readlinkSync(path.join(deployTo, 'current')).replace('releases/', '');
     expect(first).toBe(upload?.release);
     expect(readlinkSync(path.join(deployTo, 'current/logs'))).toBe('../../shared/logs');
@@ -57,7 +57,7 @@ describe('deployr deploy local (the embedded default)', () => {
   it('a second deploy sends nothing, and says so', async () => {
     const { code, stdout } = await cli(['deploy', 'local'], dir);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/\[local\] ℹ release \S+: from \S+: sent 0 files \(0 B\), 7 unchanged/);
+    expect(stdout).toMatch(/\[local\] ℹ release \S+: from \S+: sent 0 files \(0 B\), 9 unchanged/);
     const second = readlinkSync(path.join(deployTo, 'current')).replace('releases/', '');
     expect(second).not.toBe(first);
     expect(await askRelease()).toBe(`${second}\n`);
