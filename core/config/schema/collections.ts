@@ -39,10 +39,13 @@ export class RecordSchema<T> extends Schema<Record<string, T>> {
   }
 }
 
-/** 'a string' → 'strings', for "a list of strings"; longer phrases keep their article off. */
+/**
+ * 'a string' → 'strings', 'a non-empty string' → 'non-empty strings', for
+ * "a list of strings"; other phrases ('true or false') keep their words.
+ */
 function plural(expected: string): string {
   const bare = expected.replace(/^(a|an) /, '');
-  return /^[a-z]+$/.test(bare) ? `${bare}s` : bare;
+  return /^([a-z-]+ )?[a-z]+$/.test(bare) && bare !== expected ? `${bare}s` : bare;
 }
 
 export const array = <T>(item: Schema<T>): ArraySchema<T> => new ArraySchema(item);

@@ -78,7 +78,7 @@ describe('options', () => {
         '  options.noIndex: expected true or false, got "yes"',
         '  options.pipArgs[0]: "--index-url=https://x" has an option of its own: use indexUrl',
         '  options.pipArgs[1]: "-r" has an option of its own: use requirements',
-        '  options.roles: expected a list of non-empty string, got "web"',
+        '  options.roles: expected a list of non-empty strings, got "web"',
         "  options.pythn: unknown key — did you mean 'python'?",
       ].join('\n'),
     );
