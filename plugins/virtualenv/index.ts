@@ -57,8 +57,9 @@ export function virtualenv(options: VirtualenvOptions = {}): Plugin {
         if (!release) return;
         const deployTo = await deployToOn(ctx);
         const releaseDir = releaseDirOf(deployTo, release.id);
-        const source = path.resolve(deployr.root, ctx.environment.release.source ?? '.');
-        const outcome = await ensureVenv(ctx, settings, { deployTo, release: releaseDir, localSource: source, link: true });
+        // What the deploy ships from (release.source, or a dir a plugin such as git chose); a host-filled release has no local copy.
+        const shipped = release.source ?? { kind: 'local' as const, dir: path.resolve(deployr.root, ctx.environment.release.source ?? '.') };
+        const outcome = await ensureVenv(ctx, settings, { deployTo, release: releaseDir, ...(shipped.kind === 'local' ? { localSource: shipped.dir } : {}), link: true });
         if (outcome.venv) venvRun(ctx.shared).built.set(builtKey(settings.name, ctx.target.name), { release: releaseDir, venv: outcome.venv });
       });
 
