@@ -31,6 +31,8 @@ export interface FileSpec {
 export interface FileSyncResult {
   readonly status: Extract<ChangeStatus, 'created' | 'updated' | 'unchanged'>;
   readonly diff?: string;
+  /** The content before (null: there was no file), e.g. to put it back if a later step fails. */
+  readonly previous: string | null;
 }
 
 interface CurrentFile {
@@ -60,7 +62,7 @@ export async function syncFile(ctx: Pick<TaskContext, 'host' | 'log' | 'dryRun' 
   const attrs = current && status === 'updated' && !diff && !spec.secret ? ` (${attributeChange(current, spec)})` : '';
   if (status !== 'unchanged' && !ctx.dryRun) await write(run, spec);
   reportChange(ctx.log, { what: `${what}${attrs}`, status, predicted: ctx.dryRun && status !== 'unchanged', ...(diff ? { diff } : {}) });
-  return { status, ...(diff ? { diff } : {}) };
+  return { status, ...(diff ? { diff } : {}), previous: current?.content ?? null };
 }
 
 async function readCurrent(run: (c: Command, o?: ExecOptions) => Promise<ExecResult>, path: string, host: string): Promise<CurrentFile | undefined> {

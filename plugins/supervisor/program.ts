@@ -74,10 +74,10 @@ export class ProgramSteps {
   async syncProgram(ctx: TaskContext, options: { remember: boolean }): Promise<boolean> {
     const facts = await this.facts(ctx);
     const state = this.state(ctx);
-    const before = options.remember && state.previousConf === undefined ? await this.readConf(ctx, facts.confFile) : undefined;
     const result = await syncFile(ctx, { path: facts.confFile, content: renderProgram(this.options, facts.program), sudo: true });
     const changed = result.status !== 'unchanged';
-    if (changed && before !== undefined) state.previousConf = before;
+    // What the file was before this run first changed it: what a switch back restores.
+    if (changed && options.remember && state.previousConf === undefined) state.previousConf = result.previous;
     // Unchanged, but never loaded: a run that failed between writing and loading it, or a file put there by hand.
     const load = changed || (await this.unknownToSupervisord(ctx));
     if (load) {
@@ -85,13 +85,6 @@ export class ProgramSteps {
       await ctx.host.sudo(updateCommand(this.options.program, this.options.logDir), { signal: ctx.signal });
     }
     return load;
-  }
-
-  private async readConf(ctx: TaskContext, path: string): Promise<string | null> {
-    const result = await ctx.host.sudo(cmd`if test -e ${path}; then cat -- ${path}; else exit 3; fi`, { readOnly: true, nothrow: true, quiet: true, signal: ctx.signal });
-    if (result.code === 3) return null;
-    if (!result.ok) throw new DeployrError(`cannot read ${path} on ${ctx.target.name}: ${result.stderr.trim()}`, { host: ctx.target.name });
-    return result.stdout;
   }
 
   private async unknownToSupervisord(ctx: TaskContext): Promise<boolean> {

@@ -49,6 +49,7 @@ describe('syncFile', () => {
     expect(await syncFile(first.ctx, { path: file, content: 'a = 1\nb = 2\n', sudo: true, mode: 0o640, owner: 'root', group: fleet.user })).toEqual({
       status: 'created',
       diff: expect.stringContaining('+a = 1'),
+      previous: null,
     });
     expect(first.logged[0]?.message).toMatch(new RegExp(`^${file}: created\\n--- /dev/null\\n\\+\\+\\+ ${file}\\n@@ -0,0 \\+1,2 @@\\n\\+a = 1\\n\\+b = 2$`));
     expect((await onHost(`stat -c '%a %U %G' ${file}; cat ${file}`))).toBe(`640 root ${fleet.user}\na = 1\nb = 2\n`);
@@ -63,6 +64,7 @@ describe('syncFile', () => {
     const third = context(host);
     const result = await syncFile(third.ctx, { path: file, content: 'a = 1\nb = 3\n', sudo: true, mode: 0o640, owner: 'root', group: fleet.user });
     expect(result.status).toBe('updated');
+    expect(result.previous).toBe('a = 1\nb = 2\n');
     expect(result.diff).toBe(`--- ${file}\n+++ ${file}\n@@ -1,2 +1,2 @@\n a = 1\n-b = 2\n+b = 3\n`);
     expect(await onHost(`cat ${file}`)).toBe('a = 1\nb = 3\n');
   });
@@ -92,7 +94,7 @@ describe('syncFile', () => {
   it('secret content is never shown, not even as a diff', async () => {
     const { ctx, logged } = context(host);
     const result = await syncFile(ctx, { path: file, content: 'token = s3cr3t-value\n', sudo: true, secret: true });
-    expect(result).toEqual({ status: 'updated' });
+    expect(result).toEqual({ status: 'updated', previous: 'a = 1\nb = 3\n' });
     expect(JSON.stringify(logged)).not.toContain('s3cr3t');
   });
 
