@@ -108,21 +108,23 @@ function checkNames(packages: readonly string[]): void {
 
 /**
  * Installs what is missing of `packages` with the host's package manager
- * (as root, through sudo) and reports each package: `package x: unchanged`
- * or `package x: installed`; under --dry-run only what would be installed.
- * Returns the packages that were (or would be) installed.
+ * and reports each package: `package x: unchanged` or `package x: installed`;
+ * under --dry-run only what would be installed. Returns the packages that
+ * were (or would be) installed. The install runs through sudo unless
+ * `sudo: false` (logged in as root on a fresh host that has no sudo yet).
  */
 export async function ensurePackages(
   ctx: Pick<TaskContext, 'host' | 'log' | 'dryRun' | 'signal'>,
   packages: readonly string[],
-  options: { os?: OsInfo } = {},
+  options: { os?: OsInfo; sudo?: boolean } = {},
 ): Promise<string[]> {
   if (packages.length === 0) return [];
   const os = options.os ?? (await detectOs(ctx.host, ctx.signal));
   const query = await ctx.host.exec(missingPackagesCommand(os.packageManager, packages), { readOnly: true, quiet: true, signal: ctx.signal });
   const missing = query.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
   if (missing.length > 0 && !ctx.dryRun) {
-    await ctx.host.sudo(installPackagesCommand(os.packageManager, missing), { signal: ctx.signal });
+    const install = installPackagesCommand(os.packageManager, missing);
+    await (options.sudo === false ? ctx.host.exec(install, { signal: ctx.signal }) : ctx.host.sudo(install, { signal: ctx.signal }));
   }
   for (const name of packages) {
     reportChange(ctx.log, { what: `package ${name}`, status: missing.includes(name) ? 'installed' : 'unchanged', predicted: ctx.dryRun && missing.includes(name) });

@@ -2,7 +2,7 @@
 // exact commands per package manager, and the apt query run for real here.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { installPackagesCommand, missingPackagesCommand, parseOsRelease } from '../../core/index.js';
+import { ensurePackages, Host, installPackagesCommand, missingPackagesCommand, parseOsRelease, RecordingConnection } from '../../core/index.js';
 
 const SAMPLES = {
   debian: 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n',
@@ -56,5 +56,22 @@ describe('package commands', () => {
     if (info.packageManager !== 'apt') return expect.fail('this machine is not apt-based: the CI machine is Debian');
     const script = missingPackagesCommand('apt', ['bash', 'deployr-no-such-package', 'coreutils']).toString();
     expect(execFileSync('sh', ['-c', script], { encoding: 'utf8' })).toBe('deployr-no-such-package\n');
+  });
+});
+
+describe('ensurePackages', () => {
+  const os = parseOsRelease(SAMPLES.debian);
+  const run = async (sudo: boolean | undefined) => {
+    const connection = new RecordingConnection('web-1').respond('dpkg-query', { stdout: 'supervisor\n' });
+    const ctx = { host: new Host(connection), log: { info: () => undefined, debug: () => undefined, warn: () => undefined }, dryRun: false, signal: new AbortController().signal };
+    expect(await ensurePackages(ctx, ['bash', 'supervisor'], { os, ...(sudo === undefined ? {} : { sudo }) })).toEqual(['supervisor']);
+    return connection.commands.at(-1) ?? '';
+  };
+
+  it('installs only what is missing, through sudo unless told not to (root on a host without sudo)', async () => {
+    const install = installPackagesCommand('apt', ['supervisor']).toString();
+    expect(await run(undefined)).toMatch(/^sudo -n /);
+    expect(await run(undefined)).toContain('apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 -- supervisor');
+    expect(await run(false)).toMatch(new RegExp(`^(?!sudo).*${install.slice(0, 40).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   });
 });
