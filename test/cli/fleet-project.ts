@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FleetState } from '../fleet/fleet.js';
+import { fleetSsh } from '../fleet/ssh-settings.js';
 import { tempProject } from './run-cli.js';
 
 export interface FleetProject {
@@ -17,7 +18,7 @@ export interface FleetProject {
 export function fleetProject(fleet: FleetState, tag: string): FleetProject {
   const [h1, h2, h3] = fleet.hosts;
   if (!h1 || !h2 || !h3) throw new Error('the CLI tests need a fleet of at least 3 hosts');
-  const ssh = { identityFile: fleet.clientKey, knownHostsFiles: [fleet.knownHosts], useSshConfig: false, agent: false, connectTimeout: 5000 };
+  const ssh = fleetSsh(fleet, 5000);
   const host = (h: typeof h1, roles: string[], port = h.port) => ({ name: h.name, address: h.address, port, user: fleet.user, roles });
   const dir = tempProject({ 'package.json': '{ "name": "cli-test", "private": true }\n' });
   const failureMark = path.join(dir, 'failure-hook-ran');

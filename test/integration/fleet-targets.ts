@@ -1,6 +1,7 @@
 // Shared by the integration tests: SSH targets and Hosts for the fleet's sshd hosts.
 import { Host, SshConnector, type HostOptions, type SshOptions, type SshTarget } from '../../core/index.js';
 import type { FleetHost, FleetState } from '../fleet/fleet.js';
+import { fleetSsh } from '../fleet/ssh-settings.js';
 
 /** An SshTarget for a fleet host: the fleet's client key and known_hosts, no ~/.ssh/config. */
 export function fleetTarget(fleet: FleetState, host: FleetHost | string, ssh: SshOptions = {}, user?: string): SshTarget {
@@ -10,14 +11,7 @@ export function fleetTarget(fleet: FleetState, host: FleetHost | string, ssh: Ss
     address: h.address,
     port: h.port,
     user: user ?? fleet.user,
-    ssh: {
-      identityFile: fleet.clientKey,
-      knownHostsFiles: [fleet.knownHosts],
-      useSshConfig: false,
-      agent: false,
-      connectTimeout: 5_000,
-      ...ssh,
-    },
+    ssh: { ...fleetSsh(fleet, 5_000), ...ssh },
   };
 }
 

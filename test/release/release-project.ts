@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostShell, startHost, stopHost, type FleetHost, type FleetState } from '../fleet/fleet.js';
+import { fleetSsh } from '../fleet/ssh-settings.js';
 import { cli, startCli, tempProject, type CliProcess, type CliResult } from '../cli/run-cli.js';
 
 export interface ReleaseProjectOptions {
@@ -57,7 +58,7 @@ export function releaseProject(fleet: FleetState, options: ReleaseProjectOptions
   writeFileSync(path.join(app, '.gitignore'), 'logs/\n*.tmp\n');
   writeFileSync(path.join(app, 'scratch.tmp'), 'never shipped\n');
 
-  const ssh = { identityFile: fleet.clientKey, knownHostsFiles: [fleet.knownHosts], useSshConfig: false, agent: false, connectTimeout: 5000 };
+  const ssh = fleetSsh(fleet, 5000);
   const hostObjects = (list: readonly FleetHost[]) =>
     JSON.stringify(list.map((h, index) => ({ name: h.name, address: h.address, port: h.port, user: fleet.user, roles: index === list.length - 1 ? ['db'] : ['web'] })));
   const environments = (options.environments ?? '').replace(/HOSTS\(([^)]*)\)/g, (_, names: string) =>

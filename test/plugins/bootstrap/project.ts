@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cli, tempProject, type CliResult } from '../../cli/run-cli.js';
 import { hostShell, type FleetHost, type FleetState } from '../../fleet/fleet.js';
+import { fleetSsh } from '../../fleet/ssh-settings.js';
 
 export interface BootstrapProject {
   dir: string;
@@ -24,7 +25,7 @@ export function bootstrapProject(fleet: FleetState, hosts: readonly FleetHost[],
   const dir = tempProject({ 'package.json': '{ "name": "bootstrap-test", "private": true }\n' });
   mkdirSync(path.join(dir, 'app'));
   writeFileSync(path.join(dir, 'app', 'index.html'), '<h1>bootstrapped</h1>\n');
-  const ssh = { identityFile: fleet.clientKey, knownHostsFiles: [fleet.knownHosts], useSshConfig: false, agent: false, connectTimeout: 10_000 };
+  const ssh = fleetSsh(fleet);
   const hostList = JSON.stringify(hosts.map((h) => ({ name: h.name, address: h.address, port: h.port })));
   const configure = (options: string): void =>
     writeFileSync(

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cli, type CliResult } from '../../cli/run-cli.js';
 import { hostShell, type FleetHost, type FleetState } from '../../fleet/fleet.js';
+import { fleetSsh } from '../../fleet/ssh-settings.js';
 import { events } from '../../release/release-project.js';
 
 export interface GitProject {
@@ -34,7 +35,7 @@ export interface GitProject {
 export function gitProject(fleet: FleetState, dir: string, hosts: readonly FleetHost[], pluginOptions: string, release = '{}'): GitProject {
   const tag = randomBytes(4).toString('hex');
   const deployTo = `git-${tag}/app`;
-  const ssh = { identityFile: fleet.clientKey, knownHostsFiles: [fleet.knownHosts], useSshConfig: false, agent: false, connectTimeout: 10000 };
+  const ssh = fleetSsh(fleet);
   const hostObjects = hosts.map((h) => ({ name: h.name, address: h.address, port: h.port, user: fleet.user }));
   writeFileSync(
     path.join(dir, 'deploy.config.ts'),

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startCli, tempProject, type CliResult } from '../../cli/run-cli.js';
 import { hostShell, type FleetHost, type FleetState } from '../../fleet/fleet.js';
+import { fleetSsh } from '../../fleet/ssh-settings.js';
 
 export const SERVER_PY = `import http.server, os, pwd, sys
 
@@ -68,7 +69,7 @@ export function supervisorProject(fleet: FleetState, names: readonly string[] = 
   writeFileSync(path.join(app, 'server.py'), SERVER_PY);
   writeFileSync(path.join(app, 'VERSION'), 'v1\n');
 
-  const ssh = { identityFile: fleet.clientKey, knownHostsFiles: [fleet.knownHosts], useSshConfig: false, agent: false, connectTimeout: 10_000 };
+  const ssh = fleetSsh(fleet);
   const hostObjects = (roles: (name: string) => string[]) =>
     JSON.stringify(hosts.map((h) => ({ name: h.name, address: h.address, port: h.port, user: fleet.user, roles: roles(h.name) })));
   const configure = (extraOptions = '', extraConfig = '') =>

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cli, tempProject, type CliResult } from '../../cli/run-cli.js';
 import { hostShell, type FleetHost, type FleetState } from '../../fleet/fleet.js';
+import { fleetSsh } from '../../fleet/ssh-settings.js';
 import { events } from '../../release/release-project.js';
 
 // Writes <dir>/deployrdemo-<v>-py3-none-any.whl for each version, RECORD hashes and all, with the zipfile module.
@@ -63,7 +64,7 @@ export function venvProject(fleet: FleetState, label: string): VenvProject {
   buildWheels(path.join(app, 'wheels'), ['1.0', '2.0']);
   writeFileSync(path.join(app, 'requirements.txt'), 'deployrdemo==1.0\n');
   writeFileSync(path.join(app, 'app.py'), 'import deployrdemo\nprint(deployrdemo.__version__)\n');
-  const ssh = { identityFile: fleet.clientKey, knownHostsFiles: [fleet.knownHosts], useSshConfig: false, agent: false, connectTimeout: 10000 };
+  const ssh = fleetSsh(fleet);
   const hostList = JSON.stringify(hosts.map((h: FleetHost) => ({ name: h.name, address: h.address, port: h.port, user: fleet.user, roles: ['app'] })));
   const sh = async (host: string, script: string): Promise<string> => {
     const result = await hostShell(fleet, host, `cd /home/${fleet.user} && { cd ${deployTo} 2>/dev/null || true; } && ${script}`);
