@@ -30,8 +30,7 @@ export class PredictingConnection implements Connection {
   }
 
   /** Downloads change only this machine, but a dry run changes nothing anywhere. */
-  get(remotePath: string, localPath: string, options?: TransferOptions): Promise<void> {
-    void options;
+  get(remotePath: string, localPath: string): Promise<void> {
     return this.recording.get(remotePath, localPath);
   }
 

@@ -60,7 +60,7 @@ export async function syncFile(ctx: Pick<TaskContext, 'host' | 'log' | 'dryRun' 
       ? undefined
       : unifiedDiff(current?.content ?? '', spec.content, { from: current ? spec.path : '/dev/null', to: spec.path }) || undefined;
   const attrs = current && status === 'updated' && !diff && !spec.secret ? ` (${attributeChange(current, spec)})` : '';
-  if (status !== 'unchanged' && !ctx.dryRun) await write(run, spec);
+  if (status !== 'unchanged' && !ctx.dryRun) await write(run, spec, ctx.host.name);
   reportChange(ctx.log, { what: `${what}${attrs}`, status, predicted: ctx.dryRun && status !== 'unchanged', ...(diff ? { diff } : {}) });
   return { status, ...(diff ? { diff } : {}), previous: current?.content ?? null };
 }
@@ -101,7 +101,7 @@ function attributeChange(current: CurrentFile, spec: FileSpec): string {
   return parts.join(', ');
 }
 
-async function write(run: (c: Command, o?: ExecOptions) => Promise<ExecResult>, spec: FileSpec): Promise<void> {
+async function write(run: (c: Command, o?: ExecOptions) => Promise<ExecResult>, spec: FileSpec, host: string): Promise<void> {
   const temp = `${spec.path}.deployr-${randomUUID().slice(0, 8)}`;
   const mode = spec.mode === undefined ? cmd`mode=$(if test -e ${spec.path}; then stat -L -c %a ${spec.path}; else echo 644; fi)` : cmd`mode=${spec.mode.toString(8)}`;
   const steps: Command[] = [cmd`umask 077`, mode, cmd`cat > ${temp}`, cmd`chmod "$mode" ${temp}`];
@@ -110,6 +110,7 @@ async function write(run: (c: Command, o?: ExecOptions) => Promise<ExecResult>, 
   if (!written.ok) {
     await run(cmd`rm -f ${temp}`, { nothrow: true, timeout: 5_000 }).catch(() => undefined);
     throw new DeployrError(`cannot write ${spec.path}: ${written.stderr.trim() || `exit ${String(written.code)}`}`, {
+      host,
       hint: spec.sudo ? 'check that sudo works for the login user and that the directory exists' : 'check that the directory exists and the login user may write it (or set sudo: true)',
     });
   }
@@ -120,6 +121,7 @@ async function write(run: (c: Command, o?: ExecOptions) => Promise<ExecResult>, 
       await run(cmd`rm -f ${temp}`, { nothrow: true, timeout: 5_000 }).catch(() => undefined);
       const output = `${checked.stdout}${checked.stderr}`.trim().replaceAll(temp, spec.path);
       throw new DeployrError(`${spec.path} was not changed: the new content failed its check${output ? `:\n${output}` : ''}`, {
+        host,
         hint: 'fix the content (see the checker output above); the file on the host is as it was',
       });
     }

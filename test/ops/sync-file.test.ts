@@ -101,6 +101,7 @@ describe('syncFile', () => {
   it('without sudo, a file the login user cannot write fails naming the file and what to do', async () => {
     const { ctx } = context(host);
     await expect(syncFile(ctx, { path: `/etc/deployr-nope-${tag}`, content: 'x\n' })).rejects.toThrow(`cannot write /etc/deployr-nope-${tag}`);
+    await expect(syncFile(ctx, { path: `/etc/deployr-nope-${tag}`, content: 'x\n' })).rejects.toMatchObject({ host: 'h1' });
   });
 });
 
